@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libzcopy: move bytes between two file descriptors the cheapest way the
+ * Linux kernel allows, and share memory between processes safely.
+ *
+ * Every call that mirrors a system call returns -1 and sets errno on
+ * failure, like sendfile(2) and splice(2). Structures use fixed-width
+ * fields only, so other languages can declare them without a C compiler.
+ * See zcopy(7) for the design and the path selection table.
+ */
+#ifndef ZCOPY_H
+#define ZCOPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZC_VERSION_MAJOR 1
+#define ZC_VERSION_MINOR 0
+#define ZC_VERSION_PATCH 0
+
+/* Pass as len to move everything up to the end of the input. */
+#define ZC_ALL ((size_t)-1)
+
+/* Flags for the zc_transfer family: each one rules out one path. */
+#define ZC_NO_COPY_FILE_RANGE	0x01u
+#define ZC_NO_SPLICE		0x02u
+#define ZC_NO_SENDFILE		0x04u
+#define ZC_NO_MMAP		0x08u
+/*
+ * Let the library enlarge a pipe the caller passed in (F_SETPIPE_SZ) before
+ * splicing into or out of it. This changes the caller's fd, so it is opt-in.
+ */
+#define ZC_GROW_PIPES		0x10u
+
+/* The ways bytes can move; zc_path_name() gives each its name. */
+#define ZC_PATH_NONE		0u
+#define ZC_PATH_COPY_FILE_RANGE	1u
+#define ZC_PATH_SPLICE		2u
+#define ZC_PATH_SENDFILE	3u
+#define ZC_PATH_MMAP_WRITE	4u
+#define ZC_PATH_READ_WRITE	5u
+
+/* What an fd was found to be; zc_fd_type_name() gives each its name. */
+#define ZC_FD_UNKNOWN	0u
+#define ZC_FD_FILE	1u	/* regular file on a disk filesystem */
+#define ZC_FD_SHM	2u	/* regular file on tmpfs: memfd, shm_open */
+#define ZC_FD_PIPE	3u	/* pipe or FIFO */
+#define ZC_FD_SOCKET	4u
+#define ZC_FD_CHAR	5u	/* character device that is not a terminal */
+#define ZC_FD_TTY	6u
+#define ZC_FD_BLOCK	7u
+#define ZC_FD_DIR	8u
+
+#define ZC_STATS_MAX 8
+
+/*
+ * What one call did. Every field has a fixed width and the layout has no
+ * padding holes, so FFI callers can declare it field by field.
+ */
+struct zc_stats {
+	uint64_t bytes;		/* bytes moved by this call */
+	uint64_t syscalls;	/* system calls made by this call */
+	int32_t error;		/* errno that ended the call early, 0 if none */
+	uint32_t path;		/* path that moved the last bytes, ZC_PATH_* */
+	uint32_t src_type;	/* ZC_FD_* */
+	uint32_t dst_type;	/* ZC_FD_* */
+	uint32_t npaths;	/* entries used in paths[] */
+	uint32_t nfallbacks;	/* entries used in fallback_path[] */
+	uint32_t paths[ZC_STATS_MAX];		/* paths that moved bytes, in order */
+	uint32_t fallback_path[ZC_STATS_MAX];	/* paths given up on, in order */
+	int32_t fallback_errno[ZC_STATS_MAX];	/* the errno each was given up for */
+};
+
+/* Move up to len bytes from src_fd to dst_fd at their file offsets. */
+ssize_t zc_transfer(int src_fd, int dst_fd, size_t len, unsigned int flags);
+
+/* zc_transfer() that also fills *stats (may be NULL). */
+ssize_t zc_transfer_ex(int src_fd, int dst_fd, size_t len, unsigned int flags,
+		       struct zc_stats *stats);
+
+/*
+ * Like pread/pwrite: a non-NULL offset is used and advanced instead of the
+ * fd's own offset, which stays untouched. stats may be NULL.
+ */
+ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
+		       size_t len, unsigned int flags, struct zc_stats *stats);
+
+/* "copy_file_range", "splice", ...; "none" for ZC_PATH_NONE, NULL if unknown. */
+const char *zc_path_name(uint32_t path);
+
+/* "file", "pipe", "socket", ...; NULL if unknown. */
+const char *zc_fd_type_name(uint32_t type);
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *zc_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZCOPY_H */

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What kind of file an fd is, from one fstat.
+ */
+#include <errno.h>
+#include <linux/magic.h>
+#include <sys/sysmacros.h>
+
+#include "internal.h"
+
+/*
+ * Telling tmpfs (memfd, shm_open, /dev/shm) from a disk filesystem takes an
+ * fstatfs, which a small transfer cannot afford on every call. The answer is
+ * a property of the mount, so remember it per st_dev.
+ */
+#define DEV_CACHE 4
+
+static ZC_TLS struct {
+	dev_t dev;
+	uint32_t type;
+} dev_cache[DEV_CACHE];
+static ZC_TLS unsigned int dev_cache_next;
+
+static uint32_t regular_type(int fd, dev_t dev)
+{
+	struct statfs sfs;
+	uint32_t type = ZC_FD_FILE;
+	unsigned int i;
+
+	for (i = 0; i < DEV_CACHE; i++)
+		if (dev_cache[i].type && dev_cache[i].dev == dev)
+			return dev_cache[i].type;
+
+	if (zc_sys_fstatfs(fd, &sfs) == 0 &&
+	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC))
+		type = ZC_FD_SHM;
+
+	i = dev_cache_next++ % DEV_CACHE;
+	dev_cache[i].dev = dev;
+	dev_cache[i].type = type;
+	return type;
+}
+
+/*
+ * Terminals are character devices with well-known majors: the console and
+ * virtual terminals (4), /dev/tty and ptmx (5), and pseudo-terminal slaves
+ * (136-143). Checking the major saves the TCGETS ioctl isatty() would make.
+ */
+static bool tty_major(dev_t rdev)
+{
+	unsigned int m = major(rdev);
+
+	return m == 4 || m == 5 || (m >= 136 && m <= 143);
+}
+
+int zc__fd_probe(struct zc__end *e)
+{
+	int r = zc_sys_fstat(e->fd, &e->st);
+
+	if (r < 0)
+		return r;
+
+	switch (e->st.st_mode & S_IFMT) {
+	case S_IFREG:
+		e->type = regular_type(e->fd, e->st.st_dev);
+		break;
+	case S_IFIFO:
+		e->type = ZC_FD_PIPE;
+		break;
+	case S_IFSOCK:
+		e->type = ZC_FD_SOCKET;
+		break;
+	case S_IFCHR:
+		e->type = tty_major(e->st.st_rdev) ? ZC_FD_TTY : ZC_FD_CHAR;
+		break;
+	case S_IFBLK:
+		e->type = ZC_FD_BLOCK;
+		break;
+	case S_IFDIR:
+		e->type = ZC_FD_DIR;
+		break;
+	default:
+		e->type = ZC_FD_UNKNOWN;
+		break;
+	}
+	return 0;
+}
+
+/* Files whose offset means something, so bytes read can be given back. */
+bool zc__seekable(const struct zc__end *e)
+{
+	return e->type == ZC_FD_FILE || e->type == ZC_FD_SHM || e->type == ZC_FD_BLOCK;
+}

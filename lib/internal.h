@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces shared by the files of lib/. Nothing here is exported:
+ * the library builds with -fvisibility=hidden and only ZC_EXPORT symbols,
+ * listed in zcopy.map, leave it.
+ */
+#ifndef ZC_INTERNAL_H
+#define ZC_INTERNAL_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "zcopy.h"
+#include "sys.h"
+
+#define ZC_EXPORT __attribute__((visibility("default")))
+#define ZC_TLS __thread __attribute__((tls_model("initial-exec")))
+
+#define ZC_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/*
+ * sendfile, splice and read/write move at most MAX_RW_COUNT (INT_MAX rounded
+ * down to a page) per call; asking for more is silently truncated, so every
+ * path asks for at most this much and loops.
+ */
+#define ZC_CALL_MAX 0x7ffff000UL
+
+/* The bounce buffer of read_write, and the mmap window of mmap_write. */
+#define ZC_RW_BUF_SIZE (128u * 1024)
+#define ZC_MMAP_WINDOW (8u * 1024 * 1024)
+
+/* One side of a transfer. */
+struct zc__end {
+	int fd;
+	uint32_t type;		/* ZC_FD_* */
+	int64_t *off;		/* explicit offset, or NULL for the fd's own */
+	struct stat st;
+};
+
+/* One call of zc_transfer_at(), as the paths see it. */
+struct zc__xfer {
+	struct zc__end src;
+	struct zc__end dst;
+	uint64_t want;		/* bytes asked for; UINT64_MAX until EOF */
+	uint64_t moved;		/* bytes that reached dst */
+	unsigned int flags;
+	int err;		/* errno that must end the call after this step */
+	int fallback;		/* errno for which the path must be left after this step */
+	struct zc_stats *stats;
+};
+
+/*
+ * A path moves up to len bytes and returns how many reached dst (> 0), 0 at
+ * end of input, or -errno with nothing moved and both offsets unchanged.
+ * When it has moved bytes and then hits an error it cannot undo, it returns
+ * the count and leaves the errno in x->err.
+ */
+typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
+
+ssize_t zc__path_cfr(struct zc__xfer *x, uint64_t len);
+ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len);
+ssize_t zc__path_sendfile(struct zc__xfer *x, uint64_t len);
+ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len);
+ssize_t zc__path_rw(struct zc__xfer *x, uint64_t len);
+
+/* sigpipe.c: keep the kernel's SIGPIPE away from the caller */
+struct zc__sigpipe {
+	bool active;
+	bool was_blocked;
+	bool was_pending;
+	sigset_t old;
+};
+void zc__sigpipe_block(struct zc__sigpipe *s);
+void zc__sigpipe_restore(struct zc__sigpipe *s, int err);
+
+/* fdtype.c */
+int zc__fd_probe(struct zc__end *e);
+bool zc__seekable(const struct zc__end *e);
+
+/* io.c: helpers the paths share */
+int zc__src_rewind(struct zc__xfer *x, uint64_t n);
+int zc__wait_writable(int fd);
+size_t zc__write_all(struct zc__xfer *x, const char *buf, size_t len, int *err);
+ssize_t zc__deliver(struct zc__xfer *x, const char *buf, size_t n);
+
+/* pipe-pool.c: the calling thread's intermediate pipe and bounce buffer */
+struct zc__pipe {
+	int rd;
+	int wr;
+	uint32_t size;
+};
+int zc__pipe_get(struct zc__pipe **p);
+void zc__pipe_discard(void);
+char *zc__rw_buffer(void);
+int zc__pipe_grow(int fd);
+
+/* debug.c: settings read from the environment once, at load */
+extern int zc__debug;
+extern unsigned int zc__disabled;
+void zc__env_load(void);
+void zc__debug_line(const struct zc__xfer *x);
+const char *zc__errno_name(int err);
+
+#endif /* ZC_INTERNAL_H */

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+/*
+ * splice: page references move instead of bytes. One end of every splice
+ * must be a pipe; when neither fd is one, the bytes go through the calling
+ * thread's pooled pipe (pipe-pool.c) in two steps, src -> pipe -> dst.
+ *
+ * Between the two steps the bytes belong to nobody, so the second step must
+ * not give up lightly: a non-blocking dst is waited for, a dst that refuses
+ * splice gets the rest by write(), and only when dst fails for good (EPIPE,
+ * ENOSPC) are they given back to a seekable source or, from a socket, lost
+ * as they would be by any read/write loop.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+
+#include "internal.h"
+
+/* Errors on which dst may still take the bytes by write(). */
+static bool write_may_work(int err)
+{
+	return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
+}
+
+static ssize_t to_dst(struct zc__xfer *x, int pipe_rd, size_t len)
+{
+	return zc_sys_splice(pipe_rd, NULL, x->dst.fd, x->dst.off, len, SPLICE_F_MOVE);
+}
+
+/* Read the rest out of the pipe and write it to dst. Returns the bytes delivered. */
+static size_t copy_out(struct zc__xfer *x, struct zc__pipe *p, size_t rest, int *err)
+{
+	char *buf = zc__rw_buffer();
+	size_t done = 0;
+	ssize_t r;
+
+	*err = buf ? 0 : ENOMEM;
+	while (buf && done < rest) {
+		r = zc_sys_read(p->rd, buf, ZC_MIN(rest - done, ZC_RW_BUF_SIZE));
+		if (r == -EINTR)
+			continue;
+		if (r <= 0) {
+			*err = r ? (int)-r : EIO;
+			break;
+		}
+		r = zc__deliver(x, buf, (size_t)r);
+		if (r <= 0 || x->err) {
+			*err = r < 0 ? (int)-r : x->err;
+			done += r > 0 ? (size_t)r : 0;
+			x->err = 0;
+			break;
+		}
+		done += (size_t)r;
+	}
+	return done;
+}
+
+/*
+ * dst refused the last rest bytes in the pipe after done had reached it.
+ * Settle them so the pipe is empty and the offsets tell the truth.
+ */
+static ssize_t settle_rest(struct zc__xfer *x, struct zc__pipe *p, size_t done, size_t rest,
+			   int err)
+{
+	int r;
+
+	if (zc__seekable(&x->src)) {
+		zc__pipe_discard();
+		r = zc__src_rewind(x, rest);
+		if (r < 0)
+			err = -r;
+	} else if (write_may_work(err)) {
+		int why = err;
+
+		done += copy_out(x, p, rest, &err);
+		if (!err) {
+			x->fallback = why;	/* dst takes write() only: leave splice */
+			return (ssize_t)done;
+		}
+		zc__pipe_discard();
+	} else {
+		zc__pipe_discard();
+	}
+	if (done == 0)
+		return -err;
+	x->err = err;
+	return (ssize_t)done;
+}
+
+/* Move the n bytes now in the pipe on to dst. */
+static ssize_t drain(struct zc__xfer *x, struct zc__pipe *p, size_t n)
+{
+	size_t done = 0;
+	ssize_t r;
+	int err;
+
+	while (done < n) {
+		r = to_dst(x, p->rd, n - done);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r == -EINTR)
+			continue;
+		if (r == -EAGAIN && !zc__seekable(&x->src)) {
+			r = zc__wait_writable(x->dst.fd);
+			if (r == 0)
+				continue;
+		}
+		err = r ? (int)-r : EIO;
+		return settle_rest(x, p, done, n - done, err);
+	}
+	return (ssize_t)n;
+}
+
+static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
+{
+	struct zc__pipe *p;
+	ssize_t n;
+	int r;
+
+	r = zc__pipe_get(&p);
+	if (r < 0)
+		return r;
+	n = zc_sys_splice(x->src.fd, x->src.off, p->wr, NULL, ZC_MIN(len, p->size),
+			  SPLICE_F_MOVE);
+	if (n <= 0)
+		return n;
+	return drain(x, p, (size_t)n);
+}
+
+ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len)
+{
+	len = ZC_MIN(len, ZC_CALL_MAX);
+	if (x->src.type == ZC_FD_PIPE || x->dst.type == ZC_FD_PIPE)
+		return zc_sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off, len,
+				     SPLICE_F_MOVE);
+	return via_pipe(x, len);
+}

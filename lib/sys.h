@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The syscall seam: the only place libzcopy talks to the kernel.
+ *
+ * Each wrapper makes exactly one call, returns the result or -errno, and
+ * decides nothing. Tests link the library's objects statically with
+ * -Wl,--wrap=zc_sys_NAME to inject failures into any step; the shared
+ * library pays nothing for that.
+ */
+#ifndef ZC_SYS_H
+#define ZC_SYS_H
+
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/types.h>
+
+/* System calls made by this thread, for zc_stats.syscalls. */
+extern __thread uint64_t zc__sys_count;
+
+ssize_t zc_sys_copy_file_range(int in, int64_t *off_in, int out, int64_t *off_out,
+			       size_t len);
+ssize_t zc_sys_splice(int in, int64_t *off_in, int out, int64_t *off_out, size_t len,
+		      unsigned int flags);
+ssize_t zc_sys_sendfile(int out, int in, int64_t *offset, size_t len);
+ssize_t zc_sys_read(int fd, void *buf, size_t len);
+ssize_t zc_sys_pread(int fd, void *buf, size_t len, int64_t off);
+ssize_t zc_sys_write(int fd, const void *buf, size_t len);
+ssize_t zc_sys_pwrite(int fd, const void *buf, size_t len, int64_t off);
+ssize_t zc_sys_send(int fd, const void *buf, size_t len, int flags);
+long zc_sys_mmap(void **addr, size_t len, int prot, int flags, int fd, int64_t off);
+int zc_sys_munmap(void *addr, size_t len);
+int zc_sys_fstat(int fd, struct stat *st);
+int zc_sys_fstatfs(int fd, struct statfs *st);
+int64_t zc_sys_lseek(int fd, int64_t off, int whence);
+int zc_sys_pipe2(int fds[2], int flags);
+int zc_sys_fcntl(int fd, int cmd, long arg);
+int zc_sys_ioctl(int fd, unsigned long req, void *arg);
+int zc_sys_poll(struct pollfd *fds, unsigned int nfds, int timeout);
+int zc_sys_close(int fd);
+int zc_sys_sigmask(int how, const sigset_t *set, sigset_t *old);
+int zc_sys_sigpending(sigset_t *set);
+int zc_sys_sigtimedwait(const sigset_t *set);
+
+#endif /* ZC_SYS_H */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/*
+ * zc_transfer(): look at both fds, pick the paths that suit the pair, and
+ * move the bytes, falling back to the next path when the kernel says no.
+ *
+ * Every path keeps one promise (internal.h): a step either reports bytes
+ * that reached dst, with the source advanced by exactly that much, or moves
+ * nothing. So switching paths mid-transfer never loses or repeats a byte.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CFR ZC_PATH_COPY_FILE_RANGE
+#define SPLICE ZC_PATH_SPLICE
+#define SENDFILE ZC_PATH_SENDFILE
+#define MMAP ZC_PATH_MMAP_WRITE
+#define RW ZC_PATH_READ_WRITE
+#define CHAIN_MAX 5
+
+static const zc__path_fn path_fn[] = {
+	[CFR] = zc__path_cfr,
+	[SPLICE] = zc__path_splice,
+	[SENDFILE] = zc__path_sendfile,
+	[MMAP] = zc__path_mmap,
+	[RW] = zc__path_rw,
+};
+
+static const unsigned int path_off_flag[] = {
+	[CFR] = ZC_NO_COPY_FILE_RANGE,
+	[SPLICE] = ZC_NO_SPLICE,
+	[SENDFILE] = ZC_NO_SENDFILE,
+	[MMAP] = ZC_NO_MMAP,
+	[RW] = 0,
+};
+
+/*
+ * The paths for each pair, best first (zcopy(7) has the figures).
+ * file->file: copy_file_range lets the filesystem reflink or offload.
+ * file->socket: sendfile beat splice through a pipe, 3.8 to 3.2 GB/s.
+ * file->pipe: one splice straight into the caller's pipe.
+ * pipe or socket source: splice, straight or through the pooled pipe.
+ * A file that reports size 0 (procfs, sysfs, or empty) can only be read.
+ */
+static const uint8_t file_to_file[] = { CFR, SPLICE, SENDFILE, MMAP, RW, 0 };
+static const uint8_t file_to_pipe[] = { SPLICE, SENDFILE, MMAP, RW, 0 };
+static const uint8_t file_to_other[] = { SENDFILE, SPLICE, MMAP, RW, 0 };
+static const uint8_t stream_to_any[] = { SPLICE, RW, 0 };
+static const uint8_t device_to_any[] = { SPLICE, SENDFILE, RW, 0 };
+static const uint8_t read_only[] = { RW, 0 };
+
+static bool is_file(uint32_t type)
+{
+	return type == ZC_FD_FILE || type == ZC_FD_SHM || type == ZC_FD_BLOCK;
+}
+
+static const uint8_t *pick_chain(const struct zc__xfer *x)
+{
+	uint32_t src = x->src.type, dst = x->dst.type;
+
+	if (src == ZC_FD_PIPE || src == ZC_FD_SOCKET)
+		return stream_to_any;
+	if (!is_file(src))
+		return device_to_any;
+	if (x->src.st.st_size == 0)
+		return read_only;
+	if (is_file(dst))
+		return file_to_file;
+	if (dst == ZC_FD_PIPE)
+		return file_to_pipe;
+	return file_to_other;
+}
+
+/* The pair's chain less the paths the caller or the environment ruled out. */
+static unsigned int build_chain(const struct zc__xfer *x, uint8_t chain[CHAIN_MAX])
+{
+	unsigned int off = x->flags | zc__disabled, n = 0;
+	const uint8_t *p;
+
+	for (p = pick_chain(x); *p; p++) {
+		if (off & path_off_flag[*p])
+			continue;
+		/* sendfile writes at dst's own offset only. */
+		if (*p == SENDFILE && x->dst.off)
+			continue;
+		chain[n++] = *p;
+	}
+	return n;
+}
+
+/* Errors that mean "not this way", after which the next path may work. */
+static bool falls_back(uint32_t path, int err)
+{
+	switch (err) {
+	case EINVAL:
+	case ENOSYS:
+	case EXDEV:
+	case EOPNOTSUPP:
+	case EPERM:
+	case ESPIPE:
+	case ENODEV:
+	case EOVERFLOW:
+	case ETXTBSY:
+		return path != RW;
+	case EBADF:
+		/* copy_file_range refuses an O_APPEND dst with EBADF. */
+		return path == CFR;
+	case EACCES:
+		return path == MMAP;
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+		/* No pooled pipe or no address space: the plain paths need neither. */
+		return path == SPLICE || path == MMAP;
+	}
+	return false;
+}
+
+static void note_moved(struct zc__xfer *x, uint32_t path, uint64_t n)
+{
+	struct zc_stats *s = x->stats;
+
+	x->moved += n;
+	if (s->path != path && s->npaths < ZC_STATS_MAX)
+		s->paths[s->npaths++] = path;
+	s->path = path;
+}
+
+static void note_fallback(struct zc__xfer *x, uint32_t path, int err)
+{
+	struct zc_stats *s = x->stats;
+
+	if (s->nfallbacks < ZC_STATS_MAX) {
+		s->fallback_path[s->nfallbacks] = path;
+		s->fallback_errno[s->nfallbacks] = err;
+		s->nfallbacks++;
+	}
+}
+
+/*
+ * copy_file_range, sendfile and splice report 0 on procfs and sysfs files
+ * that do have content (their size says 0 or 4096): a 0 before any byte
+ * moved is only believed from read().
+ */
+static bool maybe_fake_eof(const struct zc__xfer *x, uint32_t path)
+{
+	return x->moved == 0 && path != RW && is_file(x->src.type);
+}
+
+static void run(struct zc__xfer *x)
+{
+	uint8_t chain[CHAIN_MAX];
+	unsigned int n = build_chain(x, chain), i = 0;
+	ssize_t r;
+
+	while (i < n && x->moved < x->want) {
+		r = path_fn[chain[i]](x, x->want - x->moved);
+		if (r > 0) {
+			note_moved(x, chain[i], (uint64_t)r);
+			if (x->err)
+				return;
+			if (x->fallback) {
+				note_fallback(x, chain[i], x->fallback);
+				x->fallback = 0;
+				i++;
+			}
+			continue;
+		}
+		if (r == 0 && !maybe_fake_eof(x, chain[i]))
+			return;
+		if (r < 0 && !falls_back(chain[i], (int)-r)) {
+			x->err = (int)-r;
+			return;
+		}
+		note_fallback(x, chain[i], (int)-r);
+		if (r == 0)
+			i = n - 1;	/* only read() can tell a real EOF */
+		else
+			i++;
+	}
+}
+
+static int64_t position(const struct zc__end *e)
+{
+	return e->off ? *e->off : zc_sys_lseek(e->fd, 0, SEEK_CUR);
+}
+
+/*
+ * Copying a file onto itself is fine between ranges that do not overlap.
+ * An unbounded or overlapping copy would read its own output and never end.
+ */
+static int check_same_file(struct zc__xfer *x)
+{
+	int64_t src_pos, dst_pos;
+	int fl;
+
+	if (x->src.st.st_dev != x->dst.st.st_dev || x->src.st.st_ino != x->dst.st.st_ino)
+		return 0;
+	if (x->want == (uint64_t)SSIZE_MAX)
+		return -EINVAL;
+	src_pos = position(&x->src);
+	dst_pos = position(&x->dst);
+	fl = x->dst.off ? 0 : zc_sys_fcntl(x->dst.fd, F_GETFL, 0);
+	if (src_pos < 0 || dst_pos < 0 || fl < 0)
+		return (int)(src_pos < 0 ? src_pos : dst_pos < 0 ? dst_pos : fl);
+	if (fl & O_APPEND)
+		dst_pos = x->dst.st.st_size;
+	if ((uint64_t)src_pos < (uint64_t)dst_pos + x->want &&
+	    (uint64_t)dst_pos < (uint64_t)src_pos + x->want)
+		return -EINVAL;
+	return 0;
+}
+
+static int check_end(struct zc__end *e)
+{
+	int r = zc__fd_probe(e);
+
+	if (r < 0)
+		return r;
+	if (e->type == ZC_FD_DIR)
+		return -EISDIR;
+	if (e->off && (!zc__seekable(e) || *e->off < 0))
+		return zc__seekable(e) ? -EINVAL : -ESPIPE;
+	return 0;
+}
+
+static int prepare(struct zc__xfer *x)
+{
+	int r;
+
+	if (x->flags & ~(ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP |
+			 ZC_GROW_PIPES))
+		return -EINVAL;
+	r = check_end(&x->src);
+	if (r == 0)
+		r = check_end(&x->dst);
+	if (r == 0 && is_file(x->src.type) && is_file(x->dst.type))
+		r = check_same_file(x);
+	if (r < 0)
+		return r;
+	x->stats->src_type = x->src.type;
+	x->stats->dst_type = x->dst.type;
+	if (x->flags & ZC_GROW_PIPES) {
+		if (x->src.type == ZC_FD_PIPE)
+			zc__pipe_grow(x->src.fd);
+		if (x->dst.type == ZC_FD_PIPE)
+			zc__pipe_grow(x->dst.fd);
+	}
+	return 0;
+}
+
+static bool may_raise_sigpipe(uint32_t type)
+{
+	return type == ZC_FD_PIPE || type == ZC_FD_SOCKET;
+}
+
+ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
+				 size_t len, unsigned int flags, struct zc_stats *stats)
+{
+	struct zc_stats local;
+	struct zc__sigpipe sp = { .active = false };
+	struct zc__xfer x = {
+		.src = { .fd = src_fd, .off = (int64_t *)src_off },
+		.dst = { .fd = dst_fd, .off = (int64_t *)dst_off },
+		.want = ZC_MIN(len, (size_t)SSIZE_MAX),
+		.flags = flags,
+		.stats = stats ? stats : &local,
+	};
+	uint64_t sys0 = zc__sys_count;
+	int r;
+
+	memset(x.stats, 0, sizeof(*x.stats));
+	r = prepare(&x);
+	if (r < 0) {
+		x.err = -r;
+	} else if (x.want) {
+		if (may_raise_sigpipe(x.dst.type))
+			zc__sigpipe_block(&sp);
+		run(&x);
+		zc__sigpipe_restore(&sp, x.err);
+	}
+	x.stats->bytes = x.moved;
+	x.stats->error = x.err;
+	x.stats->syscalls = zc__sys_count - sys0;
+	if (zc__debug)
+		zc__debug_line(&x);
+	if (x.moved)
+		return (ssize_t)x.moved;
+	if (x.err) {
+		errno = x.err;
+		return -1;
+	}
+	return 0;
+}
+
+ZC_EXPORT ssize_t zc_transfer_ex(int src_fd, int dst_fd, size_t len, unsigned int flags,
+				 struct zc_stats *stats)
+{
+	return zc_transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, stats);
+}
+
+ZC_EXPORT ssize_t zc_transfer(int src_fd, int dst_fd, size_t len, unsigned int flags)
+{
+	return zc_transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, NULL);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared test helpers: pattern data, endpoints of every kind, byte checks.
+ * Names start with t_ so they never clash with the library's.
+ */
+#ifndef T_HELPERS_H
+#define T_HELPERS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "zcopy.h"
+
+/* Endpoint kinds a test can ask for. */
+enum t_kind {
+	T_FILE,		/* regular file on the test directory's filesystem */
+	T_MEMFD,	/* memfd on tmpfs */
+	T_PIPE,
+	T_TCP,		/* loopback TCP connection */
+	T_UNIX,		/* UNIX stream socket pair */
+	T_NULL,		/* /dev/null, destination only */
+	T_KIND_MAX,
+};
+
+const char *t_kind_name(enum t_kind k);
+
+/*
+ * One end of a transfer under test. A source yields data[0, len) then EOF;
+ * for pipes and sockets a thread feeds it. A sink collects what it gets;
+ * for pipes and sockets a thread drains it.
+ */
+struct t_end {
+	enum t_kind kind;
+	int fd;		/* the fd handed to the library */
+	int peer;	/* the other end, owned by the thread, or -1 */
+	pthread_t thread;
+	bool has_thread;
+	const unsigned char *data;	/* source: what to feed */
+	size_t len;
+	unsigned char *got;	/* sink: what arrived */
+	size_t got_len;
+	size_t got_cap;
+	unsigned int delay_us;	/* sink: sleep between reads (a slow reader) */
+};
+
+/* Deterministic pseudo-random bytes; the same seed gives the same bytes. */
+unsigned char *t_pattern(size_t len, uint32_t seed);
+
+/* A fresh temporary file holding data[0, len), offset 0. */
+int t_file_with(const void *data, size_t len);
+/* A fresh empty temporary file opened with flags (O_RDWR is added). */
+int t_file_empty(int flags);
+/* A memfd holding data[0, len), offset 0. */
+int t_memfd_with(const void *data, size_t len);
+
+/* A connected loopback TCP pair, or a UNIX stream pair. */
+void t_tcp_pair(int fds[2]);
+void t_unix_pair(int fds[2]);
+
+void t_src_open(struct t_end *e, enum t_kind k, const void *data, size_t len);
+void t_src_close(struct t_end *e);
+void t_sink_open(struct t_end *e, enum t_kind k);
+/* Close the library's end, wait for the drain and read back what arrived. */
+void t_sink_finish(struct t_end *e);
+
+/* The whole content of a file from offset 0; caller frees. */
+unsigned char *t_read_file(int fd, size_t *len);
+
+/* Count of open fds in this process. */
+int t_fd_count(void);
+
+/* Run fn in a forked child with default signal dispositions; its wait status. */
+int t_in_child(void (*fn)(void *), void *arg);
+
+/* Assert that a == b byte for byte, saying where they first differ. */
+#define t_assert_bytes(a, alen, b, blen) t__assert_bytes(a, alen, b, blen, __FILE__, __LINE__)
+void t__assert_bytes(const void *a, size_t alen, const void *b, size_t blen, const char *file,
+		     int line);
+
+#endif /* T_HELPERS_H */
