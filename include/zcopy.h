@@ -99,6 +99,58 @@ const char *zc_fd_type_name(uint32_t type);
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *zc_version(void);
 
+/*
+ * Shared-memory regions: zcopy(7) REGIONS, and a page per call.
+ *
+ * One struct for every kind. It is plain data: a zeroed struct is a valid
+ * "no region", and zc_region_close() on it, or on a closed one, does nothing.
+ * Fields are fixed-width and ordered so that no padding falls between them.
+ */
+#define ZC_REGION_NONE	0u
+#define ZC_REGION_POSIX	1u	/* named, shm_open(3) namespace in /dev/shm */
+#define ZC_REGION_MEMFD	2u	/* anonymous, memfd_create(2), sealable */
+#define ZC_REGION_SYSV	3u	/* shmget(2) by key */
+#define ZC_REGION_FILE	4u	/* a file loaded by mmap */
+
+/* Flags for the calls; the same bits come back in zc_region.flags. */
+#define ZC_REGION_CREATED	 0x0001u /* out: this call created the object */
+#define ZC_REGION_RDONLY	 0x0002u /* in/out: mapped read-only */
+#define ZC_REGION_UNPUBLISHED	 0x0004u /* in/out: created, not yet under its name */
+#define ZC_REGION_UNSEALED	 0x0008u /* out: received fd not sealed against shrinking */
+#define ZC_REGION_PRIVATE	 0x0010u /* in/out: copy-on-write mapping of a file */
+#define ZC_REGION_OPEN_OR_CREATE 0x0100u /* in: open the object if it exists */
+#define ZC_REGION_COPY		 0x0200u /* in: load a file as a private memfd copy */
+#define ZC_REGION_NEED_SEALS	 0x0400u /* in: refuse a received fd that can shrink */
+
+/* Largest name, without the leading slash; the same as NAME_MAX. */
+#define ZC_REGION_NAME_MAX 255
+
+struct zc_region {
+	uint64_t size;		/* bytes mapped at addr */
+	uint32_t kind;		/* ZC_REGION_*, ZC_REGION_NONE when empty */
+	uint32_t flags;		/* ZC_REGION_* bits describing this region */
+	int32_t fd;		/* fd behind the mapping, -1 if none */
+	int32_t shmid;		/* System V id, -1 if none */
+	uint32_t seals;		/* ZC_SEAL_* on the fd */
+	uint32_t reserved;	/* zero */
+	void *addr;		/* the mapping, NULL when nothing is mapped */
+	char name[ZC_REGION_NAME_MAX + 1];	/* POSIX name without '/', or "" */
+};
+
+/*
+ * Named POSIX regions. mode 0 means 0600; the object gets exactly mode,
+ * whatever the umask. Space is reserved at once, so a full /dev/shm fails
+ * here with ENOSPC instead of raising SIGBUS on first touch.
+ */
+int zc_region_create(struct zc_region *r, const char *name, uint64_t size, uint32_t mode,
+		     uint32_t flags);
+int zc_region_publish(struct zc_region *r);
+int zc_region_open(struct zc_region *r, const char *name, uint32_t flags);
+int zc_region_unlink(const char *name);
+
+/* Unmap, detach and close; harmless on a zeroed or already closed region. */
+int zc_region_close(struct zc_region *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,12 +3,17 @@
  * Thin syscall wrappers: one call each, -errno on failure. See sys.h.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,4 +145,126 @@ int zc_sys_sigtimedwait(const sigset_t *set)
 	static const struct timespec zero;
 
 	return ret(sigtimedwait(set, NULL, &zero));
+}
+
+/* Shared-memory regions */
+
+int zc_sys_open(const char *path, int flags, uint32_t mode)
+{
+	return ret(open(path, flags, (mode_t)mode));
+}
+
+int zc_sys_linkat(int olddir, const char *oldpath, int newdir, const char *newpath,
+		  int flags)
+{
+	return ret(linkat(olddir, oldpath, newdir, newpath, flags));
+}
+
+int zc_sys_unlinkat(int dir, const char *path, int flags)
+{
+	return ret(unlinkat(dir, path, flags));
+}
+
+int zc_sys_fstatat(int dir, const char *path, struct stat *st, int flags)
+{
+	return ret(fstatat(dir, path, st, flags));
+}
+
+int zc_sys_fchmod(int fd, uint32_t mode)
+{
+	return ret(fchmod(fd, (mode_t)mode));
+}
+
+int zc_sys_ftruncate(int fd, int64_t len)
+{
+	return ret(ftruncate(fd, len));
+}
+
+/* fallocate(2), not posix_fallocate(3): the latter falls back to writing zeros. */
+int zc_sys_fallocate(int fd, int mode, int64_t off, int64_t len)
+{
+	return ret(fallocate(fd, mode, off, len));
+}
+
+int zc_sys_flock(int fd, int op)
+{
+	return ret(flock(fd, op));
+}
+
+int zc_sys_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags)
+{
+	return ret(fsetxattr(fd, name, value, size, flags));
+}
+
+ssize_t zc_sys_fgetxattr(int fd, const char *name, void *value, size_t size)
+{
+	return ret(fgetxattr(fd, name, value, size));
+}
+
+ssize_t zc_sys_getdents64(int fd, void *buf, size_t len)
+{
+	return ret(getdents64(fd, buf, len));
+}
+
+int zc_sys_memfd_create(const char *name, unsigned int flags)
+{
+	return ret(memfd_create(name, flags));
+}
+
+int zc_sys_shmget(int32_t key, size_t size, int flags)
+{
+	return ret(shmget((key_t)key, size, flags));
+}
+
+/* Like zc_sys_mmap: the address comes back through *addr. */
+long zc_sys_shmat(int shmid, void **addr, int flags)
+{
+	void *p = shmat(shmid, *addr, flags);
+
+	zc__sys_count++;
+	if (p == (void *)-1)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+int zc_sys_shmdt(const void *addr)
+{
+	return ret(shmdt(addr));
+}
+
+int zc_sys_shmctl(int shmid, int cmd, struct shmid_ds *ds)
+{
+	return ret(shmctl(shmid, cmd, ds));
+}
+
+int zc_sys_msync(void *addr, size_t len, int flags)
+{
+	return ret(msync(addr, len, flags));
+}
+
+long zc_sys_mremap(void **addr, size_t old_len, size_t new_len, int flags)
+{
+	void *p = mremap(*addr, old_len, new_len, flags);
+
+	zc__sys_count++;
+	if (p == MAP_FAILED)
+		return -errno;
+	*addr = p;
+	return 0;
+}
+
+ssize_t zc_sys_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	return ret(sendmsg(fd, msg, flags));
+}
+
+ssize_t zc_sys_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return ret(recvmsg(fd, msg, flags));
+}
+
+ssize_t zc_sys_vmsplice(int fd, const struct iovec *iov, unsigned long n, unsigned int flags)
+{
+	return ret(vmsplice(fd, iov, n, flags));
 }

@@ -45,4 +45,31 @@ int zc_sys_sigmask(int how, const sigset_t *set, sigset_t *old);
 int zc_sys_sigpending(sigset_t *set);
 int zc_sys_sigtimedwait(const sigset_t *set);
 
+/* Shared-memory regions (region.c, shm-*.c) */
+struct iovec;
+struct msghdr;
+struct shmid_ds;
+int zc_sys_open(const char *path, int flags, uint32_t mode);
+int zc_sys_linkat(int olddir, const char *oldpath, int newdir, const char *newpath,
+		  int flags);
+int zc_sys_unlinkat(int dir, const char *path, int flags);
+int zc_sys_fstatat(int dir, const char *path, struct stat *st, int flags);
+int zc_sys_fchmod(int fd, uint32_t mode);
+int zc_sys_ftruncate(int fd, int64_t len);
+int zc_sys_fallocate(int fd, int mode, int64_t off, int64_t len);
+int zc_sys_flock(int fd, int op);
+int zc_sys_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+ssize_t zc_sys_fgetxattr(int fd, const char *name, void *value, size_t size);
+ssize_t zc_sys_getdents64(int fd, void *buf, size_t len);
+int zc_sys_memfd_create(const char *name, unsigned int flags);
+int zc_sys_shmget(int32_t key, size_t size, int flags);
+long zc_sys_shmat(int shmid, void **addr, int flags);
+int zc_sys_shmdt(const void *addr);
+int zc_sys_shmctl(int shmid, int cmd, struct shmid_ds *ds);
+int zc_sys_msync(void *addr, size_t len, int flags);
+long zc_sys_mremap(void **addr, size_t old_len, size_t new_len, int flags);
+ssize_t zc_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
+ssize_t zc_sys_recvmsg(int fd, struct msghdr *msg, int flags);
+ssize_t zc_sys_vmsplice(int fd, const struct iovec *iov, unsigned long n, unsigned int flags);
+
 #endif /* ZC_SYS_H */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What every kind of region shares: mapping the fd behind it, reserving its
+ * space, and closing it.
+ *
+ * A region is plain data that callers (and FFI code) may zero, copy or close
+ * twice. A zeroed struct has fd 0, which is a real descriptor, so "is there
+ * an fd to close" is decided by kind, never by fd alone: ZC_REGION_NONE owns
+ * nothing, and close leaves fd and shmid at -1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "region.h"
+
+void zc__region_reset(struct zc_region *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->shmid = -1;
+}
+
+/* Every call that fills a region starts from an empty one. */
+int zc__region_begin(struct zc_region *r)
+{
+	if (!r) {
+		errno = EINVAL;
+		return -1;
+	}
+	zc__region_reset(r);
+	return 0;
+}
+
+/* Undo a half-made region and report err the public way: -1 and errno. */
+int zc__region_fail(struct zc_region *r, int err)
+{
+	zc_region_close(r);
+	errno = err;
+	return -1;
+}
+
+/* A region must hold something, be mappable and fit an off_t. */
+int zc__region_check_size(uint64_t size)
+{
+	if (size == 0)
+		return -EINVAL;
+	if (size > (uint64_t)INT64_MAX || size > (uint64_t)SIZE_MAX)
+		return -EFBIG;
+	return 0;
+}
+
+/*
+ * Give the object its size and take the pages now. tmpfs allocates a page
+ * on first touch; when /dev/shm is full that touch raises SIGBUS in whoever
+ * makes it. fallocate fails with ENOSPC here instead.
+ */
+int zc__region_reserve(int fd, uint64_t size)
+{
+	int r = zc_sys_ftruncate(fd, (int64_t)size);
+
+	if (r == 0)
+		r = zc_sys_fallocate(fd, 0, 0, (int64_t)size);
+	return r;
+}
+
+/* Map size bytes of r->fd, shared with every other mapper or private (COW). */
+int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared)
+{
+	int prot = PROT_READ;
+	void *addr = NULL;
+	long e;
+
+	r->size = 0;
+	r->addr = NULL;
+	if (size == 0)
+		return 0;	/* mmap refuses length 0; an empty region maps nothing */
+	if (!(r->flags & ZC_REGION_RDONLY))
+		prot |= PROT_WRITE;
+	e = zc_sys_mmap(&addr, (size_t)size, prot, shared ? MAP_SHARED : MAP_PRIVATE, r->fd, 0);
+	if (e < 0)
+		return (int)e;
+	r->addr = addr;
+	r->size = size;
+	return 0;
+}
+
+static int unmap(struct zc_region *r)
+{
+	if (!r->addr)
+		return 0;
+	if (r->kind == ZC_REGION_SYSV)
+		return zc_sys_shmdt(r->addr);
+	return zc_sys_munmap(r->addr, (size_t)r->size);
+}
+
+ZC_EXPORT int zc_region_close(struct zc_region *r)
+{
+	int err = 0, e;
+
+	if (!r)
+		return 0;
+	if (r->kind != ZC_REGION_NONE) {
+		err = unmap(r);
+		if (r->fd >= 0) {
+			e = zc_sys_close(r->fd);
+			err = err ? err : e;
+		}
+	}
+	zc__region_reset(r);
+	if (err == -EINTR)
+		err = 0;	/* the fd is gone all the same on Linux */
+	return zc__ret(err);
+}

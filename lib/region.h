@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interfaces of the shared-memory regions (region.c, shm-*.c).
+ */
+#ifndef ZC_REGION_H
+#define ZC_REGION_H
+
+#include <errno.h>
+
+#include "internal.h"
+
+/* Where shm_open(3) keeps its objects; glibc uses the same directory. */
+#define ZC__SHM_DIR "/dev/shm"
+
+/*
+ * The mark on objects this library created, so that stale-region cleanup
+ * never touches anyone else's. tmpfs keeps user.* xattrs since Linux 6.6.
+ */
+#define ZC__MARK_XATTR "user.zcopy.region"
+#define ZC__MARK_VALUE "1"
+
+#define ZC__NAME_SIZE (ZC_REGION_NAME_MAX + 1)
+
+/* shm-name.c */
+int zc__shm_name(const char *name, char out[ZC__NAME_SIZE]);
+int zc__shm_path(const char *name, char *path, size_t size);
+
+/* The public convention: 0 or a count as is, -errno as -1 with errno set. */
+static inline int zc__ret(int e)
+{
+	if (e < 0) {
+		errno = -e;
+		return -1;
+	}
+	return e;
+}
+
+/* region.c */
+int zc__region_begin(struct zc_region *r);
+void zc__region_reset(struct zc_region *r);
+int zc__region_fail(struct zc_region *r, int err);
+int zc__region_check_size(uint64_t size);
+int zc__region_reserve(int fd, uint64_t size);
+int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared);
+
+#endif /* ZC_REGION_H */

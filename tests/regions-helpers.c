@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "regions-helpers.h"
+
+static pid_t owner;
+
+void t_regions_init(void)
+{
+	owner = getpid();
+}
+
+static void own_prefix(char *out, size_t size)
+{
+	snprintf(out, size, T_REGION_PREFIX "%d-", (int)owner);
+}
+
+void t_rname(char *out, const char *tag)
+{
+	snprintf(out, 96, T_REGION_PREFIX "%d-%s", (int)owner, tag);
+}
+
+int32_t t_rkey(unsigned int n)
+{
+	return T_KEY_BASE | (int32_t)(((unsigned int)owner & 0xfff) << 4) | (int32_t)(n & 0xf);
+}
+
+static bool key_is_ours(int32_t key, int all)
+{
+	if ((key & T_KEY_MASK) != T_KEY_BASE)
+		return false;
+	return all || (key & ~0xf) == (t_rkey(0) & ~0xf);
+}
+
+static int sweep_shm(int all)
+{
+	char prefix[64];
+	struct dirent *e;
+	DIR *d = opendir("/dev/shm");
+	int n = 0;
+
+	if (!d)
+		return 0;
+	if (all)
+		snprintf(prefix, sizeof(prefix), T_REGION_PREFIX);
+	else
+		own_prefix(prefix, sizeof(prefix));
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		fprintf(stderr, "left in /dev/shm: %s\n", e->d_name);
+		unlinkat(dirfd(d), e->d_name, 0);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* /proc/sysvipc/shm: "key shmid perms size cpid ..." after one header line. */
+static int sweep_sysv(int all)
+{
+	FILE *f = fopen("/proc/sysvipc/shm", "re");
+	char line[512];
+	int key, id, n = 0;
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %d", &key, &id) != 2 || !key_is_ours(key, all))
+			continue;
+		fprintf(stderr, "left in SysV: key 0x%08x shmid %d\n", (unsigned int)key, id);
+		shmctl(id, IPC_RMID, NULL);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+int t_regions_sweep(int all)
+{
+	return sweep_shm(all) + sweep_sysv(all);
+}
+
+int t_regions_teardown(void **state)
+{
+	(void)state;
+	return t_regions_sweep(0) ? -1 : 0;
+}
+
+pid_t t_spawn(void (*fn)(void *), void *arg)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGBUS, SIG_DFL);
+		fn(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+int t_wait_exit(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		fail_msg("child %d killed by signal %d", (int)pid, WTERMSIG(status));
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+void t_gate_open(int g[2])
+{
+	assert_int_equal(pipe2(g, O_CLOEXEC), 0);
+}
+
+/* Blocks until the gate is released (its write end closed everywhere). */
+void t_gate_wait(int g[2])
+{
+	char c;
+
+	close(g[1]);
+	while (read(g[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(g[0]);
+}
+
+void t_gate_release(int g[2])
+{
+	close(g[0]);
+	close(g[1]);
+}
