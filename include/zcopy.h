@@ -148,6 +148,37 @@ int zc_region_publish(struct zc_region *r);
 int zc_region_open(struct zc_region *r, const char *name, uint32_t flags);
 int zc_region_unlink(const char *name);
 
+/*
+ * Anonymous regions (memfd) and their seals, the F_SEAL_* values of
+ * fcntl(2). A read-only fd does not protect a memfd: its receiver can
+ * reopen /proc/self/fd/N read-write. Seal before handing it out.
+ */
+#define ZC_SEAL_SEAL		0x0001u	/* no more seals */
+#define ZC_SEAL_SHRINK		0x0002u
+#define ZC_SEAL_GROW		0x0004u
+#define ZC_SEAL_WRITE		0x0008u	/* fails with EBUSY while a writable mapping exists */
+#define ZC_SEAL_FUTURE_WRITE	0x0010u	/* no new writers; existing mappings keep writing */
+#define ZC_SEAL_HANDOUT (ZC_SEAL_SHRINK | ZC_SEAL_GROW | ZC_SEAL_FUTURE_WRITE)
+
+int zc_region_memfd(struct zc_region *r, const char *label, uint64_t size, uint32_t flags);
+int zc_region_seal(struct zc_region *r, uint32_t seals);
+
+/*
+ * Pass a region over a UNIX socket (its fd as SCM_RIGHTS, or its SysV id).
+ * The receiver checks the fd's real size and seals before mapping.
+ */
+int zc_region_send(int sock, const struct zc_region *r);
+int zc_region_recv(int sock, struct zc_region *r, uint32_t flags);
+
+/* Flags for zc_region_sync(). */
+#define ZC_SYNC_ASYNC		0x1u	/* schedule the writeback, do not wait */
+#define ZC_SYNC_INVALIDATE	0x2u	/* drop other mappings' cached copies */
+
+/* msync(2) the pages holding [off, off + len); len 0 means to the end. */
+int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t flags);
+/* Change the size of a POSIX or memfd region; the mapping may move. */
+int zc_region_resize(struct zc_region *r, uint64_t size);
+
 /* Unmap, detach and close; harmless on a zeroed or already closed region. */
 int zc_region_close(struct zc_region *r);
 

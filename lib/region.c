@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "region.h"
 
@@ -55,14 +56,16 @@ int zc__region_check_size(uint64_t size)
 /*
  * Give the object its size and take the pages now. tmpfs allocates a page
  * on first touch; when /dev/shm is full that touch raises SIGBUS in whoever
- * makes it. fallocate fails with ENOSPC here instead.
+ * makes it. fallocate fails with ENOSPC here instead, and on tmpfs it
+ * changes nothing when it fails, so a region that cannot grow keeps its size.
+ * A filesystem without fallocate only gets its size set.
  */
 int zc__region_reserve(int fd, uint64_t size)
 {
-	int r = zc_sys_ftruncate(fd, (int64_t)size);
+	int r = zc_sys_fallocate(fd, 0, 0, (int64_t)size);
 
-	if (r == 0)
-		r = zc_sys_fallocate(fd, 0, 0, (int64_t)size);
+	if (r == -EOPNOTSUPP)
+		r = zc_sys_ftruncate(fd, (int64_t)size);
 	return r;
 }
 
@@ -82,6 +85,55 @@ int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared)
 	e = zc_sys_mmap(&addr, (size_t)size, prot, shared ? MAP_SHARED : MAP_PRIVATE, r->fd, 0);
 	if (e < 0)
 		return (int)e;
+	r->addr = addr;
+	r->size = size;
+	return 0;
+}
+
+ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t flags)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	int ms = flags & ZC_SYNC_ASYNC ? MS_ASYNC : MS_SYNC;
+
+	if (!r || !r->addr || off > r->size || (flags & ~(ZC_SYNC_ASYNC | ZC_SYNC_INVALIDATE)))
+		return zc__ret(-EINVAL);
+	if (len == 0 || len > r->size - off)
+		len = r->size - off;
+	if (flags & ZC_SYNC_INVALIDATE)
+		ms |= MS_INVALIDATE;
+	/* msync wants a page-aligned start; the region starts on a page. */
+	start = ((uintptr_t)r->addr + (uintptr_t)off) & ~(page - 1);
+	end = (uintptr_t)r->addr + (uintptr_t)(off + len);
+	if (end == start)
+		return 0;
+	return zc__ret(zc_sys_msync((void *)start, end - start, ms));
+}
+
+/*
+ * Grow with space reserved like at create, or shrink; then move the mapping
+ * to the new size. Shrinking is what makes other processes' loads past the
+ * new end SIGBUS: a region handed out should be sealed against it.
+ */
+ZC_EXPORT int zc_region_resize(struct zc_region *r, uint64_t size)
+{
+	void *addr;
+	long e;
+
+	if (!r || !r->addr || r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
+		return zc__ret(-EINVAL);
+	if (r->kind != ZC_REGION_POSIX && r->kind != ZC_REGION_MEMFD)
+		return zc__ret(-EOPNOTSUPP);
+	e = zc__region_check_size(size);
+	if (e == 0 && size > r->size)
+		e = zc__region_reserve(r->fd, size);
+	else if (e == 0 && size < r->size)
+		e = zc_sys_ftruncate(r->fd, (int64_t)size);
+	if (e < 0)
+		return zc__ret((int)e);
+	addr = r->addr;
+	e = zc_sys_mremap(&addr, (size_t)r->size, (size_t)size, MREMAP_MAYMOVE);
+	if (e < 0)
+		return zc__ret((int)e);
 	r->addr = addr;
 	r->size = size;
 	return 0;

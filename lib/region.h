@@ -43,4 +43,8 @@ int zc__region_check_size(uint64_t size);
 int zc__region_reserve(int fd, uint64_t size);
 int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared);
 
+/* shm-memfd.c */
+int zc__memfd_new(const char *label, uint64_t size);
+uint32_t zc__seals_of(int fd);
+
 #endif /* ZC_REGION_H */
