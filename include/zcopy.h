@@ -149,6 +149,20 @@ int zc_region_open(struct zc_region *r, const char *name, uint32_t flags);
 int zc_region_unlink(const char *name);
 
 /*
+ * System V regions by key (IPC_PRIVATE, 0, always makes a new one). Size
+ * beyond SHMMAX fails with EFBIG, beyond SHMALL with ENOSPC.
+ */
+int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t size, uint32_t mode,
+			  uint32_t flags);
+int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t flags);
+
+/*
+ * Remove a region's name (POSIX) or key (SysV, IPC_RMID). Processes that
+ * have it mapped keep using it; the memory goes with the last of them.
+ */
+int zc_region_remove(struct zc_region *r);
+
+/*
  * Anonymous regions (memfd) and their seals, the F_SEAL_* values of
  * fcntl(2). A read-only fd does not protect a memfd: its receiver can
  * reopen /proc/self/fd/N read-write. Seal before handing it out.

@@ -190,7 +190,7 @@ static int take_region(struct zc_region *r, const struct wire *w, uint32_t flags
 	r->flags = (w->flags | flags) & ZC_REGION_RDONLY;
 	strlcpy(r->name, w->name, sizeof(r->name));
 	if (w->kind == ZC_REGION_SYSV)
-		return -EOPNOTSUPP;
+		return r->fd >= 0 ? -EBADMSG : zc__sysv_attach(r, w->shmid, w->size);
 	if (!has_fd(w->kind) || r->fd < 0)
 		return -EBADMSG;
 	size = check_fd(r, w, flags);

@@ -47,4 +47,7 @@ int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared);
 int zc__memfd_new(const char *label, uint64_t size);
 uint32_t zc__seals_of(int fd);
 
+/* shm-sysv.c */
+int zc__sysv_attach(struct zc_region *r, int shmid, uint64_t claimed);
+
 #endif /* ZC_REGION_H */

@@ -111,7 +111,12 @@ pid_t t_spawn(void (*fn)(void *), void *arg)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* cmocka's handlers would resume the parent's test list in the child */
+		signal(SIGSEGV, SIG_DFL);
 		signal(SIGBUS, SIG_DFL);
+		signal(SIGILL, SIG_DFL);
+		signal(SIGFPE, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
 		fn(arg);
 		_exit(0);
 	}

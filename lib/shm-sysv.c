@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * System V regions: shmget(2) by key, shmat(2), shmdt(2), IPC_RMID.
+ *
+ * SysV permissions ignore the umask, so the mode asked is the mode the
+ * segment gets. The kernel bounds a segment by SHMMAX (shmget says EINVAL,
+ * which this file turns into EFBIG since the key is new and only the size
+ * can be wrong) and all segments by SHMALL (ENOSPC). A segment's pages come
+ * from the kernel's internal tmpfs, which has no size limit of its own, so
+ * there is no space to reserve: the limits above are checked at create.
+ *
+ * IPC_RMID removes the key at once but the memory only at the last detach,
+ * so attached processes keep working (zc_region_remove).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include "region.h"
+
+/* Attach shmid whole; claimed, if not 0, must fit in it. */
+int zc__sysv_attach(struct zc_region *r, int shmid, uint64_t claimed)
+{
+	struct shmid_ds ds;
+	void *addr = NULL;
+	long e;
+
+	r->kind = ZC_REGION_SYSV;
+	r->fd = -1;
+	r->shmid = shmid;
+	e = zc_sys_shmctl(shmid, IPC_STAT, &ds);
+	if (e < 0)
+		return (int)e;
+	if (claimed > ds.shm_segsz)
+		return -EBADMSG;
+	e = zc_sys_shmat(shmid, &addr, r->flags & ZC_REGION_RDONLY ? SHM_RDONLY : 0);
+	if (e < 0)
+		return (int)e;
+	r->addr = addr;
+	r->size = claimed ? claimed : ds.shm_segsz;
+	return 0;
+}
+
+static int create_segment(int32_t key, uint64_t size, uint32_t mode)
+{
+	int id = zc_sys_shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | (int)mode);
+
+	return id == -EINVAL ? -EFBIG : id;
+}
+
+ZC_EXPORT int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t size,
+				    uint32_t mode, uint32_t flags)
+{
+	int id, e;
+
+	if (zc__region_begin(r) < 0)
+		return -1;
+	if ((flags & ~ZC_REGION_OPEN_OR_CREATE) || (mode & ~0777u))
+		return zc__region_fail(r, EINVAL);
+	e = zc__region_check_size(size);
+	if (e < 0)
+		return zc__region_fail(r, -e);
+	id = create_segment(key, size, mode ? mode : 0600);
+	if (id == -EEXIST && (flags & ZC_REGION_OPEN_OR_CREATE))
+		id = zc_sys_shmget(key, 0, 0);
+	else if (id >= 0)
+		r->flags = ZC_REGION_CREATED;
+	if (id < 0)
+		return zc__region_fail(r, -id);
+	e = zc__sysv_attach(r, id, 0);
+	/* A segment this call made and cannot attach would be left for nobody. */
+	if (e < 0 && (r->flags & ZC_REGION_CREATED))
+		zc_sys_shmctl(id, IPC_RMID, NULL);
+	return e < 0 ? zc__region_fail(r, -e) : 0;
+}
+
+ZC_EXPORT int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t flags)
+{
+	int id, e;
+
+	if (zc__region_begin(r) < 0)
+		return -1;
+	if ((flags & ~ZC_REGION_RDONLY) || key == IPC_PRIVATE)
+		return zc__region_fail(r, EINVAL);
+	r->flags = flags;
+	id = zc_sys_shmget(key, 0, 0);	/* shmat checks the permissions */
+	e = id < 0 ? id : zc__sysv_attach(r, id, 0);
+	return e < 0 ? zc__region_fail(r, -e) : 0;
+}
+
+ZC_EXPORT int zc_region_remove(struct zc_region *r)
+{
+	if (r && r->kind == ZC_REGION_SYSV && r->shmid >= 0)
+		return zc__ret(zc_sys_shmctl(r->shmid, IPC_RMID, NULL));
+	if (r && r->kind == ZC_REGION_POSIX && r->name[0])
+		return zc_region_unlink(r->name);
+	return zc__ret(-EINVAL);
+}
