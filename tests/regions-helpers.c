@@ -155,3 +155,21 @@ void t_gate_release(int g[2])
 	close(g[0]);
 	close(g[1]);
 }
+
+int t_race(void (*fn)(void *), void *arg, int gate[2], int n)
+{
+	pid_t pids[16];
+	int i, st, created = 0;
+
+	assert_true(n <= 16);
+	t_gate_open(gate);
+	for (i = 0; i < n; i++)
+		pids[i] = t_spawn(fn, arg);
+	t_gate_release(gate);
+	for (i = 0; i < n; i++) {
+		st = t_wait_exit(pids[i]);
+		assert_true(st == 10 || st == 20);
+		created += st == 10;
+	}
+	return created;
+}

@@ -62,4 +62,11 @@ void t_gate_open(int g[2]);
 void t_gate_wait(int g[2]);
 void t_gate_release(int g[2]);
 
+/*
+ * Start n children of fn(arg) at once (each begins with t_gate_wait(gate))
+ * and return how many exited with 10 ("I created it"); the others must
+ * exit with 20 ("I opened it").
+ */
+int t_race(void (*fn)(void *), void *arg, int gate[2], int n);
+
 #endif /* T_REGIONS_HELPERS_H */
