@@ -157,6 +157,15 @@ int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t size, uint3
 int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t flags);
 
 /*
+ * Load a file: read-only and shared with the page cache (no copy), with
+ * ZC_REGION_PRIVATE copy-on-write, or with ZC_REGION_COPY as a memfd copy
+ * that later truncation of the file cannot touch. An empty file gives an
+ * empty region (addr NULL, size 0).
+ */
+int zc_region_load(struct zc_region *r, const char *path, uint32_t flags);
+int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags);
+
+/*
  * Remove a region's name (POSIX) or key (SysV, IPC_RMID). Processes that
  * have it mapped keep using it; the memory goes with the last of them.
  */

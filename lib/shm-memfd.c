@@ -25,13 +25,13 @@ _Static_assert(ZC_SEAL_SEAL == F_SEAL_SEAL && ZC_SEAL_SHRINK == F_SEAL_SHRINK &&
 #define ALL_SEALS (ZC_SEAL_SEAL | ZC_SEAL_SHRINK | ZC_SEAL_GROW | ZC_SEAL_WRITE | \
 		   ZC_SEAL_FUTURE_WRITE)
 
-/* An empty memfd of size bytes, space reserved; the fd or -errno. */
+/* A memfd of size zero bytes, space reserved; the fd or -errno. */
 int zc__memfd_new(const char *label, uint64_t size)
 {
 	int fd = zc_sys_memfd_create(label ? label : "zcopy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int e;
 
-	if (fd < 0)
+	if (fd < 0 || size == 0)
 		return fd;
 	e = zc__region_reserve(fd, size);
 	if (e < 0) {
