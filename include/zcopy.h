@@ -44,6 +44,7 @@ extern "C" {
 #define ZC_PATH_SENDFILE	3u
 #define ZC_PATH_MMAP_WRITE	4u
 #define ZC_PATH_READ_WRITE	5u
+#define ZC_PATH_VMSPLICE	6u	/* a region's memory into a pipe */
 
 /* What an fd was found to be; zc_fd_type_name() gives each its name. */
 #define ZC_FD_UNKNOWN	0u
@@ -192,6 +193,16 @@ int zc_region_seal(struct zc_region *r, uint32_t seals);
  */
 int zc_region_send(int sock, const struct zc_region *r);
 int zc_region_recv(int sock, struct zc_region *r, uint32_t flags);
+
+/*
+ * Send up to len bytes of a region from off to dst_fd (at *dst_off if not
+ * NULL, advanced like zc_transfer_at), the cheapest way the kernel allows:
+ * through the region's fd when it has one, else by vmsplice, which lends
+ * the pages: leave the slice unchanged until the reader has it. Returns the
+ * bytes sent, or -1 and errno; stats may be NULL.
+ */
+ssize_t zc_region_transfer(const struct zc_region *r, uint64_t off, size_t len, int dst_fd,
+			   uint64_t *dst_off, unsigned int flags, struct zc_stats *stats);
 
 /* Flags for zc_region_sync(). */
 #define ZC_SYNC_ASYNC		0x1u	/* schedule the writeback, do not wait */

@@ -31,6 +31,7 @@ static const char *const path_names[] = {
 	[ZC_PATH_SENDFILE] = "sendfile",
 	[ZC_PATH_MMAP_WRITE] = "mmap_write",
 	[ZC_PATH_READ_WRITE] = "read_write",
+	[ZC_PATH_VMSPLICE] = "vmsplice",
 };
 
 static const unsigned int path_flags[] = {

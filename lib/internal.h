@@ -60,6 +60,10 @@ struct zc__xfer {
  */
 typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 
+/* transfer.c: one public call around its prepare and run steps */
+ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
+		      void (*go)(struct zc__xfer *));
+
 ssize_t zc__path_cfr(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_sendfile(struct zc__xfer *x, uint64_t len);

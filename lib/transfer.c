@@ -258,11 +258,46 @@ static bool may_raise_sigpipe(uint32_t type)
 	return type == ZC_FD_PIPE || type == ZC_FD_SOCKET;
 }
 
+/*
+ * What every public transfer does around its own prepare and run steps (the
+ * region calls have theirs): stats, SIGPIPE kept away, the ZCOPY_DEBUG line,
+ * and the return convention of write(2).
+ */
+ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
+		      void (*go)(struct zc__xfer *))
+{
+	struct zc__sigpipe sp = { .active = false };
+	uint64_t sys0 = zc__sys_count;
+	int r;
+
+	memset(x->stats, 0, sizeof(*x->stats));
+	r = prep(x);
+	if (r < 0) {
+		x->err = -r;
+	} else if (x->want) {
+		if (may_raise_sigpipe(x->dst.type))
+			zc__sigpipe_block(&sp);
+		go(x);
+		zc__sigpipe_restore(&sp, x->err);
+	}
+	x->stats->bytes = x->moved;
+	x->stats->error = x->err;
+	x->stats->syscalls = zc__sys_count - sys0;
+	if (zc__debug)
+		zc__debug_line(x);
+	if (x->moved)
+		return (ssize_t)x->moved;
+	if (x->err) {
+		errno = x->err;
+		return -1;
+	}
+	return 0;
+}
+
 ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
 				 size_t len, unsigned int flags, struct zc_stats *stats)
 {
 	struct zc_stats local;
-	struct zc__sigpipe sp = { .active = false };
 	struct zc__xfer x = {
 		.src = { .fd = src_fd, .off = (int64_t *)src_off },
 		.dst = { .fd = dst_fd, .off = (int64_t *)dst_off },
@@ -270,31 +305,8 @@ ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint
 		.flags = flags,
 		.stats = stats ? stats : &local,
 	};
-	uint64_t sys0 = zc__sys_count;
-	int r;
 
-	memset(x.stats, 0, sizeof(*x.stats));
-	r = prepare(&x);
-	if (r < 0) {
-		x.err = -r;
-	} else if (x.want) {
-		if (may_raise_sigpipe(x.dst.type))
-			zc__sigpipe_block(&sp);
-		run(&x);
-		zc__sigpipe_restore(&sp, x.err);
-	}
-	x.stats->bytes = x.moved;
-	x.stats->error = x.err;
-	x.stats->syscalls = zc__sys_count - sys0;
-	if (zc__debug)
-		zc__debug_line(&x);
-	if (x.moved)
-		return (ssize_t)x.moved;
-	if (x.err) {
-		errno = x.err;
-		return -1;
-	}
-	return 0;
+	return zc__xfer_call(&x, prepare, run);
 }
 
 ZC_EXPORT ssize_t zc_transfer_ex(int src_fd, int dst_fd, size_t len, unsigned int flags,
