@@ -213,6 +213,34 @@ int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t fla
 /* Change the size of a POSIX or memfd region; the mapping may move. */
 int zc_region_resize(struct zc_region *r, uint64_t size);
 
+/*
+ * Process-shared locks placed inside a region at an 8-aligned offset, taking
+ * ZC_MUTEX_SIZE or ZC_SEM_SIZE bytes. One process initialises them
+ * (ZC_LOCK_INIT), the others only find them. The mutex is robust: when its
+ * holder dies, the next zc_mutex_lock() takes it and fails with EOWNERDEAD;
+ * repair the data, then call zc_mutex_consistent(), or the mutex becomes
+ * unusable (ENOTRECOVERABLE) at unlock.
+ */
+#define ZC_MUTEX_SIZE 64
+#define ZC_SEM_SIZE 32
+#define ZC_LOCK_INIT 0x1u
+
+struct zc_mutex;
+struct zc_sem;
+
+struct zc_mutex *zc_region_mutex(struct zc_region *r, uint64_t off, uint32_t flags);
+int zc_mutex_lock(struct zc_mutex *m);
+int zc_mutex_trylock(struct zc_mutex *m);
+int zc_mutex_unlock(struct zc_mutex *m);
+int zc_mutex_consistent(struct zc_mutex *m);
+
+struct zc_sem *zc_region_sem(struct zc_region *r, uint64_t off, uint32_t value,
+			     uint32_t flags);
+int zc_sem_wait(struct zc_sem *s);
+int zc_sem_trywait(struct zc_sem *s);
+int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns);
+int zc_sem_post(struct zc_sem *s);
+
 /* Unmap, detach and close; harmless on a zeroed or already closed region. */
 int zc_region_close(struct zc_region *r);
 

@@ -268,3 +268,62 @@ ssize_t zc_sys_vmsplice(int fd, const struct iovec *iov, unsigned long n, unsign
 {
 	return ret(vmsplice(fd, iov, n, flags));
 }
+
+/* The pthread calls return the error number instead of setting errno. */
+int zc_sys_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+	return -pthread_mutex_init(m, attr);
+}
+
+int zc_sys_mutex_lock(pthread_mutex_t *m)
+{
+	zc__sys_count++;
+	return -pthread_mutex_lock(m);
+}
+
+int zc_sys_mutex_trylock(pthread_mutex_t *m)
+{
+	zc__sys_count++;
+	return -pthread_mutex_trylock(m);
+}
+
+int zc_sys_mutex_unlock(pthread_mutex_t *m)
+{
+	zc__sys_count++;
+	return -pthread_mutex_unlock(m);
+}
+
+int zc_sys_mutex_consistent(pthread_mutex_t *m)
+{
+	return -pthread_mutex_consistent(m);
+}
+
+int zc_sys_sem_init(sem_t *s, unsigned int value)
+{
+	return ret(sem_init(s, 1, value));
+}
+
+int zc_sys_sem_wait(sem_t *s)
+{
+	return ret(sem_wait(s));
+}
+
+int zc_sys_sem_trywait(sem_t *s)
+{
+	return ret(sem_trywait(s));
+}
+
+int zc_sys_sem_timedwait(sem_t *s, const struct timespec *abs)
+{
+	return ret(sem_timedwait(s, abs));
+}
+
+int zc_sys_sem_post(sem_t *s)
+{
+	return ret(sem_post(s));
+}
+
+int zc_sys_clock_gettime(int clock, struct timespec *ts)
+{
+	return ret(clock_gettime(clock, ts));
+}

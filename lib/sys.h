@@ -11,6 +11,8 @@
 #define ZC_SYS_H
 
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,5 +73,18 @@ long zc_sys_mremap(void **addr, size_t old_len, size_t new_len, int flags);
 ssize_t zc_sys_sendmsg(int fd, const struct msghdr *msg, int flags);
 ssize_t zc_sys_recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t zc_sys_vmsplice(int fd, const struct iovec *iov, unsigned long n, unsigned int flags);
+
+/* Process-shared locks in a region (shm-sync.c); futex calls behind them. */
+int zc_sys_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr);
+int zc_sys_mutex_lock(pthread_mutex_t *m);
+int zc_sys_mutex_trylock(pthread_mutex_t *m);
+int zc_sys_mutex_unlock(pthread_mutex_t *m);
+int zc_sys_mutex_consistent(pthread_mutex_t *m);
+int zc_sys_sem_init(sem_t *s, unsigned int value);
+int zc_sys_sem_wait(sem_t *s);
+int zc_sys_sem_trywait(sem_t *s);
+int zc_sys_sem_timedwait(sem_t *s, const struct timespec *abs);
+int zc_sys_sem_post(sem_t *s);
+int zc_sys_clock_gettime(int clock, struct timespec *ts);
 
 #endif /* ZC_SYS_H */

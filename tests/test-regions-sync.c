@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Locks inside a region between processes: the robust mutex excludes, and
+ * when its holder is killed the next locker gets EOWNERDEAD and can repair;
+ * the semaphore carries items from a producer to a consumer.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "regions-helpers.h"
+
+#define ROUNDS 20000
+#define ITEMS 2000
+
+/* The shared layout: a lock, a semaphore, and what they guard. */
+struct shared {
+	char lock[ZC_MUTEX_SIZE];
+	char items[ZC_SEM_SIZE];
+	uint64_t counter;
+	uint64_t a, b;	/* kept equal under the lock */
+	uint64_t slot[ITEMS];
+};
+
+static char name[96];
+
+static struct shared *at(struct zc_region *r)
+{
+	return r->addr;
+}
+
+static void open_shared(struct zc_region *r, struct zc_mutex **m)
+{
+	t_check(zc_region_open(r, name, 0) == 0);
+	*m = zc_region_mutex(r, 0, 0);
+	t_check(*m != NULL);
+}
+
+static void counter_child(void *arg)
+{
+	struct zc_region r;
+	struct zc_mutex *m;
+	int i;
+
+	(void)arg;
+	open_shared(&r, &m);
+	for (i = 0; i < ROUNDS; i++) {
+		t_check(zc_mutex_lock(m) == 0);
+		at(&r)->counter++;
+		t_check(zc_mutex_unlock(m) == 0);
+	}
+	zc_region_close(&r);
+}
+
+static void setup_region(struct zc_region *r, struct zc_mutex **m)
+{
+	t_rname(name, "sync");
+	assert_int_equal(zc_region_create(r, name, sizeof(struct shared), 0, 0), 0);
+	*m = zc_region_mutex(r, 0, ZC_LOCK_INIT);
+	assert_non_null(*m);
+}
+
+static void test_mutex_excludes(void **state)
+{
+	struct zc_region r;
+	struct zc_mutex *m;
+	pid_t a, b;
+
+	(void)state;
+	setup_region(&r, &m);
+	a = t_spawn(counter_child, NULL);
+	b = t_spawn(counter_child, NULL);
+	assert_int_equal(t_wait_exit(a), 0);
+	assert_int_equal(t_wait_exit(b), 0);
+	assert_int_equal(at(&r)->counter, 2 * ROUNDS);
+	/* Error-checking: relocking is EDEADLK, not a hang. */
+	assert_int_equal(zc_mutex_lock(m), 0);
+	assert_int_equal(zc_mutex_lock(m), -1);
+	assert_int_equal(errno, EDEADLK);
+	assert_int_equal(zc_mutex_unlock(m), 0);
+	assert_int_equal(zc_mutex_unlock(m), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(zc_region_unlink(name), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
+struct holder {
+	int ready[2];
+};
+
+/* Take the lock, leave the data half updated, and wait to be killed. */
+static void dying_holder(void *arg)
+{
+	struct holder *h = arg;
+	struct zc_region r;
+	struct zc_mutex *m;
+
+	close(h->ready[0]);
+	open_shared(&r, &m);
+	t_check(zc_mutex_lock(m) == 0);
+	at(&r)->a++;
+	close(h->ready[1]);
+	pause();
+}
+
+static void kill_holder(void)
+{
+	struct holder h;
+	char c;
+	pid_t pid;
+	int status;
+
+	assert_int_equal(pipe(h.ready), 0);
+	pid = t_spawn(dying_holder, &h);
+	close(h.ready[1]);
+	assert_int_equal(read(h.ready[0], &c, 1), 0);
+	close(h.ready[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+static void other_locker(void *arg)
+{
+	struct zc_region r;
+	struct zc_mutex *m;
+
+	(void)arg;
+	open_shared(&r, &m);
+	t_check(zc_mutex_trylock(m) == -1 && errno == EBUSY);
+	zc_region_close(&r);
+}
+
+static void test_holder_killed(void **state)
+{
+	struct zc_region r;
+	struct zc_mutex *m;
+
+	(void)state;
+	setup_region(&r, &m);
+	kill_holder();
+	/* The next locker is told, holds the lock, and repairs. */
+	assert_int_equal(zc_mutex_lock(m), -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	assert_int_equal(at(&r)->a, 1);
+	assert_int_equal(t_wait_exit(t_spawn(other_locker, NULL)), 0);
+	at(&r)->b = at(&r)->a;
+	assert_int_equal(zc_mutex_consistent(m), 0);
+	assert_int_equal(zc_mutex_unlock(m), 0);
+	assert_int_equal(zc_mutex_lock(m), 0);
+	assert_int_equal(zc_mutex_unlock(m), 0);
+
+	/* Not repaired: unusable for good, for everyone, rather than wrong. */
+	kill_holder();
+	assert_int_equal(zc_mutex_trylock(m), -1);
+	assert_int_equal(errno, EOWNERDEAD);
+	assert_int_equal(zc_mutex_unlock(m), 0);
+	assert_int_equal(zc_mutex_lock(m), -1);
+	assert_int_equal(errno, ENOTRECOVERABLE);
+	assert_int_equal(zc_region_unlink(name), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
+static void producer(void *arg)
+{
+	struct zc_region r;
+	struct zc_sem *items;
+	int i;
+
+	(void)arg;
+	t_check(zc_region_open(&r, name, 0) == 0);
+	items = zc_region_sem(&r, ZC_MUTEX_SIZE, 0, 0);
+	t_check(items != NULL);
+	for (i = 0; i < ITEMS; i++) {
+		at(&r)->slot[i] = (uint64_t)i * 2654435761u;
+		t_check(zc_sem_post(items) == 0);
+	}
+	zc_region_close(&r);
+}
+
+static void test_semaphore(void **state)
+{
+	struct zc_region r;
+	struct zc_mutex *m;
+	struct zc_sem *items;
+	pid_t pid;
+	int i;
+
+	(void)state;
+	setup_region(&r, &m);
+	items = zc_region_sem(&r, ZC_MUTEX_SIZE, 0, ZC_LOCK_INIT);
+	assert_non_null(items);
+	assert_int_equal(zc_sem_trywait(items), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(zc_sem_timedwait(items, 1000000), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	pid = t_spawn(producer, NULL);
+	for (i = 0; i < ITEMS; i++) {
+		assert_int_equal(zc_sem_wait(items), 0);
+		assert_int_equal(at(&r)->slot[i], (uint64_t)i * 2654435761u);
+	}
+	assert_int_equal(t_wait_exit(pid), 0);
+	assert_int_equal(zc_sem_trywait(items), -1);
+	assert_int_equal(zc_sem_post(items), 0);
+	assert_int_equal(zc_sem_timedwait(items, 5000000000ull), 0);
+	assert_int_equal(zc_region_unlink(name), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
+static void test_bad_places(void **state)
+{
+	struct zc_region r, ro;
+
+	(void)state;
+	assert_int_equal(zc_region_memfd(&r, "locks", 4096, 0), 0);
+	assert_null(zc_region_mutex(&r, 4, ZC_LOCK_INIT));
+	assert_int_equal(errno, EINVAL);
+	assert_null(zc_region_mutex(&r, 4096 - ZC_MUTEX_SIZE + 8, ZC_LOCK_INIT));
+	assert_int_equal(errno, EINVAL);
+	assert_null(zc_region_mutex(&r, UINT64_MAX - 7, ZC_LOCK_INIT));
+	assert_int_equal(errno, EINVAL);
+	assert_null(zc_region_mutex(&r, 0, 0x10));
+	assert_int_equal(errno, EINVAL);
+	assert_null(zc_region_mutex(NULL, 0, 0));
+	assert_null(zc_region_sem(&r, 4096 - ZC_SEM_SIZE + 8, 0, ZC_LOCK_INIT));
+	assert_null(zc_region_sem(&r, 0, 0xffffffffu, ZC_LOCK_INIT));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(zc_region_mutex(&r, 4096 - ZC_MUTEX_SIZE, ZC_LOCK_INIT));
+	assert_non_null(zc_region_sem(&r, 4096 - ZC_SEM_SIZE, 1, ZC_LOCK_INIT));
+	assert_int_equal(zc_mutex_lock(NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(zc_sem_post(NULL), -1);
+
+	assert_int_equal(zc_region_load_fd(&ro, r.fd, 0), 0);
+	assert_null(zc_region_mutex(&ro, 0, 0));
+	assert_int_equal(errno, EACCES);
+	assert_int_equal(zc_region_close(&ro), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_mutex_excludes, t_regions_teardown),
+		cmocka_unit_test_teardown(test_holder_killed, t_regions_teardown),
+		cmocka_unit_test_teardown(test_semaphore, t_regions_teardown),
+		cmocka_unit_test_teardown(test_bad_places, t_regions_teardown),
+	};
+
+	t_regions_init();
+	return cmocka_run_group_tests_name("regions-sync", tests, NULL, NULL);
+}
