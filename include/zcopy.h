@@ -214,6 +214,17 @@ int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t fla
 int zc_region_resize(struct zc_region *r, uint64_t size);
 
 /*
+ * Named regions this library created that no process holds any more (their
+ * creator and every opener have closed them or died): call found(name, arg)
+ * for each whose name starts with prefix (NULL for all) and unlink it,
+ * unless ZC_CLEANUP_LIST_ONLY. Returns how many, or -1 and errno.
+ */
+#define ZC_CLEANUP_LIST_ONLY 0x1u
+
+int zc_region_cleanup(const char *prefix, uint32_t flags,
+		      void (*found)(const char *name, void *arg), void *arg);
+
+/*
  * Process-shared locks placed inside a region at an 8-aligned offset, taking
  * ZC_MUTEX_SIZE or ZC_SEM_SIZE bytes. One process initialises them
  * (ZC_LOCK_INIT), the others only find them. The mutex is robust: when its

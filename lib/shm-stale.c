@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Finding and removing named regions nobody holds any more.
+ *
+ * A PID in the object would be a guess: PIDs are reused, and a region
+ * handed to other processes outlives its creator. Instead every holder
+ * keeps a shared flock on the object (shm-posix.c), which the kernel drops
+ * when the last fd of that holder goes, however it ends. Whoever can take
+ * the lock exclusively therefore knows that no process holds the region
+ * through this library, and unlinks it while it holds the lock: an opener
+ * that raced in waits for the lock, sees the link count at 0 and reports
+ * ENOENT.
+ *
+ * Only objects with this library's mark (an xattr set before the name
+ * appeared) are considered, so other programs' files in /dev/shm are never
+ * touched.
+ */
+#define _GNU_SOURCE
+#include <bsd/string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "region.h"
+
+#define DENTS_SIZE 8192
+
+struct cleanup {
+	const char *prefix;
+	size_t prefix_len;
+	uint32_t flags;
+	void (*found)(const char *name, void *arg);
+	void *arg;
+	int count;
+};
+
+static bool marked(int fd)
+{
+	char v[8];
+
+	return zc_sys_fgetxattr(fd, ZC__MARK_XATTR, v, sizeof(v)) == 1 && v[0] == '1';
+}
+
+/* The name still leads to the object we hold open (nobody replaced it). */
+static bool same_object(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return zc_sys_fstat(fd, &a) == 0 && zc_sys_fstatat(AT_FDCWD, path, &b,
+							     AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_nlink > 0;
+}
+
+static void consider(struct cleanup *c, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strncmp(name, c->prefix, c->prefix_len) != 0 ||
+	    zc__shm_path(name, path, sizeof(path)) < 0)
+		return;
+	fd = zc_sys_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (marked(fd) && zc_sys_flock(fd, LOCK_EX | LOCK_NB) == 0 && same_object(fd, path)) {
+		if (c->found)
+			c->found(name, c->arg);
+		if ((c->flags & ZC_CLEANUP_LIST_ONLY) || zc_sys_unlinkat(AT_FDCWD, path, 0) == 0)
+			c->count++;
+	}
+	zc_sys_close(fd);	/* drops the lock, after the unlink */
+}
+
+static int scan(struct cleanup *c, int dir)
+{
+	char buf[DENTS_SIZE] __attribute__((aligned(8)));
+	struct dirent64 *d;
+	ssize_t n, i;
+
+	while ((n = zc_sys_getdents64(dir, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i += d->d_reclen) {
+			d = (struct dirent64 *)(buf + i);
+			if (d->d_type == DT_REG || d->d_type == DT_UNKNOWN)
+				consider(c, d->d_name);
+		}
+	}
+	return (int)n;
+}
+
+ZC_EXPORT int zc_region_cleanup(const char *prefix, uint32_t flags,
+				void (*found)(const char *name, void *arg), void *arg)
+{
+	struct cleanup c = { .flags = flags, .found = found, .arg = arg };
+	int dir, e;
+
+	if (flags & ~ZC_CLEANUP_LIST_ONLY)
+		return zc__ret(-EINVAL);
+	prefix = prefix ? prefix : "";
+	while (*prefix == '/')
+		prefix++;
+	if (strchr(prefix, '/') || strlen(prefix) > ZC_REGION_NAME_MAX)
+		return zc__ret(-EINVAL);
+	c.prefix = prefix;
+	c.prefix_len = strlen(prefix);
+	dir = zc_sys_open(ZC__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (dir < 0)
+		return zc__ret(dir);
+	e = scan(&c, dir);
+	zc_sys_close(dir);
+	return zc__ret(e < 0 ? e : c.count);
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Stale-region cleanup: a region whose creator was killed is found and
+ * removed; one still held by a live process, one a live creator holds, and
+ * a file this library did not create are left alone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "regions-helpers.h"
+
+static char prefix[96];
+
+static void tagged(char *out, const char *tag)
+{
+	snprintf(out, 128, "%s%s", prefix, tag);
+}
+
+struct creator {
+	char name[128];
+	int ready[2];
+};
+
+static void create_and_wait(void *arg)
+{
+	struct creator *c = arg;
+	struct zc_region r;
+
+	close(c->ready[0]);
+	t_check(zc_region_create(&r, c->name, 4096, 0, 0) == 0);
+	memcpy(r.addr, "alive", 5);
+	close(c->ready[1]);
+	pause();
+}
+
+/* A creator that makes its region and is then killed with SIGKILL. */
+static void killed_creator(const char *name)
+{
+	struct creator c;
+	char ch;
+	pid_t pid;
+	int status;
+
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	assert_int_equal(pipe(c.ready), 0);
+	pid = t_spawn(create_and_wait, &c);
+	close(c.ready[1]);
+	assert_int_equal(read(c.ready[0], &ch, 1), 0);
+	close(c.ready[0]);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+}
+
+static bool exists(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+struct seen {
+	int n;
+	char last[128];
+};
+
+static void note_found(const char *name, void *arg)
+{
+	struct seen *s = arg;
+
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", name);
+}
+
+static void test_killed_creator(void **state)
+{
+	char dead[128], held[128], live[128], foreign[128], path[PATH_MAX];
+	struct zc_region h, l;
+	struct seen s = { 0 };
+	int fd;
+
+	(void)state;
+	tagged(dead, "dead");
+	tagged(held, "held");
+	tagged(live, "live");
+	tagged(foreign, "foreign");
+	killed_creator(dead);
+	killed_creator(held);
+	assert_int_equal(zc_region_open(&h, held, 0), 0);	/* a reader still holds it */
+	assert_int_equal(zc_region_close(&h), 0);
+	assert_int_equal(zc_region_open(&h, held, 0), 0);
+	assert_memory_equal(h.addr, "alive", 5);
+	assert_int_equal(zc_region_create(&l, live, 4096, 0, 0), 0);
+	snprintf(path, sizeof(path), "/dev/shm/%s", foreign);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+
+	assert_int_equal(zc_region_cleanup(prefix, ZC_CLEANUP_LIST_ONLY, note_found, &s), 1);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.last, dead);
+	assert_true(exists(dead));
+	assert_int_equal(zc_region_cleanup(prefix, 0, note_found, &s), 1);
+	assert_false(exists(dead));
+	assert_true(exists(held) && exists(live) && exists(foreign));
+	assert_int_equal(zc_region_cleanup(prefix, 0, NULL, NULL), 0);
+
+	/* Once the last holder is gone, its region is stale too. */
+	assert_int_equal(zc_region_close(&h), 0);
+	assert_int_equal(zc_region_cleanup(prefix, 0, NULL, NULL), 1);
+	assert_false(exists(held));
+	assert_int_equal(zc_region_open(&h, held, 0), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_true(exists(live) && exists(foreign));
+	assert_int_equal(zc_region_remove(&l), 0);
+	assert_int_equal(zc_region_close(&l), 0);
+	assert_int_equal(unlink(path), 0);
+}
+
+static void test_bad_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(zc_region_cleanup("a/b", 0, NULL, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(zc_region_cleanup(prefix, 0x10, NULL, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Leading slashes are part of no name, as for the regions themselves. */
+	assert_int_equal(zc_region_cleanup("//zcr-nothing-here-", 0, NULL, NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_killed_creator, t_regions_teardown),
+		cmocka_unit_test_teardown(test_bad_prefix, t_regions_teardown),
+	};
+
+	t_regions_init();
+	t_rname(prefix, "stale-");
+	return cmocka_run_group_tests_name("regions-stale", tests, NULL, NULL);
+}
