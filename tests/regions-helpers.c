@@ -173,3 +173,35 @@ int t_race(void (*fn)(void *), void *arg, int gate[2], int n)
 	}
 	return created;
 }
+
+static int ready_fd = -1;
+
+pid_t t_spawn_ready(void (*fn)(void *), void *arg)
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	ready_fd = p[1];
+	pid = t_spawn(fn, arg);
+	close(p[1]);
+	ready_fd = -1;
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
+	return pid;
+}
+
+void t_ready(void)
+{
+	close(ready_fd);
+}
+
+void t_kill(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}

@@ -63,6 +63,14 @@ void t_gate_wait(int g[2]);
 void t_gate_release(int g[2]);
 
 /*
+ * Run fn(arg) in a child and return once it has called t_ready() (or
+ * ended); t_kill() then kills it with SIGKILL and reaps it.
+ */
+pid_t t_spawn_ready(void (*fn)(void *), void *arg);
+void t_ready(void);
+void t_kill(pid_t pid);
+
+/*
  * Start n children of fn(arg) at once (each begins with t_gate_wait(gate))
  * and return how many exited with 10 ("I created it"); the others must
  * exit with 20 ("I opened it").

@@ -27,40 +27,20 @@ static void tagged(char *out, const char *tag)
 	snprintf(out, 128, "%s%s", prefix, tag);
 }
 
-struct creator {
-	char name[128];
-	int ready[2];
-};
-
 static void create_and_wait(void *arg)
 {
-	struct creator *c = arg;
 	struct zc_region r;
 
-	close(c->ready[0]);
-	t_check(zc_region_create(&r, c->name, 4096, 0, 0) == 0);
+	t_check(zc_region_create(&r, arg, 4096, 0, 0) == 0);
 	memcpy(r.addr, "alive", 5);
-	close(c->ready[1]);
+	t_ready();
 	pause();
 }
 
 /* A creator that makes its region and is then killed with SIGKILL. */
-static void killed_creator(const char *name)
+static void killed_creator(char *name)
 {
-	struct creator c;
-	char ch;
-	pid_t pid;
-	int status;
-
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	assert_int_equal(pipe(c.ready), 0);
-	pid = t_spawn(create_and_wait, &c);
-	close(c.ready[1]);
-	assert_int_equal(read(c.ready[0], &ch, 1), 0);
-	close(c.ready[0]);
-	assert_int_equal(kill(pid, SIGKILL), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status));
+	t_kill(t_spawn_ready(create_and_wait, name));
 }
 
 static bool exists(const char *name)

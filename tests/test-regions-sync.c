@@ -92,40 +92,23 @@ static void test_mutex_excludes(void **state)
 	assert_int_equal(zc_region_close(&r), 0);
 }
 
-struct holder {
-	int ready[2];
-};
-
 /* Take the lock, leave the data half updated, and wait to be killed. */
 static void dying_holder(void *arg)
 {
-	struct holder *h = arg;
 	struct zc_region r;
 	struct zc_mutex *m;
 
-	close(h->ready[0]);
+	(void)arg;
 	open_shared(&r, &m);
 	t_check(zc_mutex_lock(m) == 0);
 	at(&r)->a++;
-	close(h->ready[1]);
+	t_ready();
 	pause();
 }
 
 static void kill_holder(void)
 {
-	struct holder h;
-	char c;
-	pid_t pid;
-	int status;
-
-	assert_int_equal(pipe(h.ready), 0);
-	pid = t_spawn(dying_holder, &h);
-	close(h.ready[1]);
-	assert_int_equal(read(h.ready[0], &c, 1), 0);
-	close(h.ready[0]);
-	assert_int_equal(kill(pid, SIGKILL), 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	t_kill(t_spawn_ready(dying_holder, NULL));
 }
 
 static void other_locker(void *arg)
