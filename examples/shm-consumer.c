@@ -30,16 +30,6 @@ static int open_ring(struct zc_region *r, const char *name)
 	return -1;
 }
 
-static int lock(struct zc_mutex *m)
-{
-	if (zc_mutex_lock(m) == 0)
-		return 0;
-	if (errno != EOWNERDEAD)
-		return -1;
-	fprintf(stderr, "shm-consumer: producer died holding the lock\n");
-	return zc_mutex_consistent(m);
-}
-
 int main(int argc, char **argv)
 {
 	struct zc_region r;
@@ -62,7 +52,8 @@ int main(int argc, char **argv)
 	total = g->total;
 	while (got < total) {
 		/* A producer gone for 10 s without a word is treated as dead. */
-		if (zc_sem_timedwait(filled, 10000000000ull) < 0 || lock(m) < 0) {
+		if (zc_sem_timedwait(filled, 10000000000ull) < 0 ||
+		    ring_lock(m, "shm-consumer") < 0) {
 			perror("shm-consumer");
 			break;
 		}

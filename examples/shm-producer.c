@@ -37,17 +37,6 @@ static int setup(struct zc_region *r, const char *name, uint64_t total)
 	return 0;
 }
 
-/* Take the lock; if its last holder died, the ring indexes are still whole. */
-static int lock(struct zc_mutex *m)
-{
-	if (zc_mutex_lock(m) == 0)
-		return 0;
-	if (errno != EOWNERDEAD)
-		return -1;
-	fprintf(stderr, "shm-producer: a holder died; ring indexes are intact\n");
-	return zc_mutex_consistent(m);
-}
-
 static int produce(struct zc_region *r, uint64_t total)
 {
 	struct ring *g = r->addr;
@@ -58,7 +47,7 @@ static int produce(struct zc_region *r, uint64_t total)
 	uint64_t i;
 
 	for (i = 0; i < total; i++) {
-		if (zc_sem_wait(free_slots) < 0 || lock(m) < 0)
+		if (zc_sem_wait(free_slots) < 0 || ring_lock(m, "shm-producer") < 0)
 			return perror("shm-producer"), -1;
 		s = &g->slot[g->head % RING_SLOTS];
 		s->seq = i;

@@ -6,7 +6,9 @@
 #ifndef SHM_RING_H
 #define SHM_RING_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <zcopy.h>
 
 #define RING_SLOTS 16
@@ -39,6 +41,22 @@ static inline uint64_t ring_sum(const char *text)
 	while (*text)
 		h = (h ^ (unsigned char)*text++) * 1099511628211ull;
 	return h;
+}
+
+/*
+ * Take the ring's lock. If its last holder died holding it, the kernel
+ * hands it over with EOWNERDEAD: the indexes are only ever changed as the
+ * last step under the lock, so they are whole, and a slot torn mid-write
+ * fails its checksum. That is all the repair needed: mark it consistent.
+ */
+static inline int ring_lock(struct zc_mutex *m, const char *who)
+{
+	if (zc_mutex_lock(m) == 0)
+		return 0;
+	if (errno != EOWNERDEAD)
+		return -1;
+	fprintf(stderr, "%s: a holder of the lock died; recovering\n", who);
+	return zc_mutex_consistent(m);
 }
 
 #endif /* SHM_RING_H */
