@@ -300,7 +300,7 @@ static void early_opener(void *arg)
 
 static void test_atomic_publish(void **state)
 {
-	unsigned char *data = t_pattern(4 << 20, 3);
+	unsigned char *data;
 	struct publish p;
 	struct zc_region r, other;
 	char c;
@@ -314,6 +314,7 @@ static void test_atomic_publish(void **state)
 	assert_int_equal(read(p.ready[0], &c, 1), 0);
 	close(p.ready[0]);
 
+	data = t_pattern(4 << 20, 3);	/* after the fork: the child has its own */
 	assert_int_equal(zc_region_create(&r, p.name, 4 << 20, 0, ZC_REGION_UNPUBLISHED), 0);
 	assert_true(r.flags & ZC_REGION_UNPUBLISHED);
 	assert_false(shm_exists(p.name));
@@ -368,7 +369,7 @@ static void small_tmpfs(void *arg)
 	struct zc_region a, b;
 	char other[120];
 
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("tmpfs", "/dev/shm", "tmpfs", 0, "size=1m") < 0)
 		_exit(77);
 	t_check(zc_region_create(&a, name, 2 << 20, 0, 0) == -1 && errno == ENOSPC);
