@@ -13,6 +13,7 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,7 +44,11 @@ static bool has_fd(uint32_t kind)
 	return kind == ZC_REGION_POSIX || kind == ZC_REGION_MEMFD || kind == ZC_REGION_FILE;
 }
 
-/* The rest of a header whose first bytes (and the fd) went in one sendmsg. */
+/*
+ * The rest of a header whose first bytes (and the fd) went in one sendmsg.
+ * Stopping halfway would leave the peer's stream out of step, so a
+ * non-blocking socket is waited for.
+ */
 static int send_rest(int sock, const char *p, size_t len)
 {
 	ssize_t n;
@@ -52,6 +57,8 @@ static int send_rest(int sock, const char *p, size_t len)
 		n = zc_sys_send(sock, p, len, MSG_NOSIGNAL);
 		if (n == -EINTR)
 			continue;
+		if (n == -EAGAIN)
+			n = zc__wait_writable(sock);
 		if (n < 0)
 			return (int)n;
 		p += n;
@@ -120,6 +127,18 @@ static int take_fds(struct msghdr *m, int *fd)
 	return err;
 }
 
+/* The rest of a header that has begun to arrive is waited for, as in send_rest. */
+static int wait_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = zc_sys_poll(&pfd, 1, -1);
+	while (r == -EINTR);
+	return r < 0 ? r : 0;
+}
+
 /* One whole header; the fds that came with its first byte land in *fd. */
 static int recv_wire(int sock, struct wire *w, int *fd)
 {
@@ -136,7 +155,7 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 		m.msg_control = got ? NULL : c.buf;
 		m.msg_controllen = got ? 0 : sizeof(c.buf);
 		n = zc_sys_recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-		if (n == -EINTR && got == 0)
+		if (n == -EINTR || (n == -EAGAIN && got && wait_readable(sock) == 0))
 			continue;
 		if (n < 0)
 			return (int)n;

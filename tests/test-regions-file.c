@@ -46,11 +46,17 @@ static void test_bad_args(void **state)
 	close(fd);
 }
 
+/* The child loads the file too: it sees the parent's write, the parent sees its. */
 static void child_rewrites(void *arg)
 {
 	int fd = *(int *)arg;
+	struct zc_region r;
 
+	t_check(zc_region_load_fd(&r, fd, 0) == 0);
+	t_check(memcmp((char *)r.addr + 200, "parent", 6) == 0);
 	t_check(pwrite(fd, "child", 5, 100) == 5);
+	t_check(memcmp((char *)r.addr + 100, "child", 5) == 0);
+	t_check(zc_region_close(&r) == 0);
 }
 
 /* Read-only load shares the page cache: another process's write shows. */
@@ -68,8 +74,10 @@ static void test_load_shared(void **state)
 	assert_int_not_equal(r.fd, fd);
 	assert_int_equal(fcntl(r.fd, F_GETFD), FD_CLOEXEC);
 	t_assert_bytes(r.addr, r.size, data, SIZE);
+	assert_int_equal(pwrite(fd, "parent", 6, 200), 6);
 	assert_int_equal(t_wait_exit(t_spawn(child_rewrites, &fd)), 0);
 	memcpy(data + 100, "child", 5);
+	memcpy(data + 200, "parent", 6);
 	t_assert_bytes(r.addr, r.size, data, SIZE);
 	close(fd);
 	assert_int_equal(t_fd_count(), fds);	/* the region's own dup, the caller's gone */

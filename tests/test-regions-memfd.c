@@ -296,6 +296,20 @@ static void test_bad_messages(void **state)
 	close(pair[1]);
 	expect_fail(zc_region_recv(sv[1], &r, 0x8000), EINVAL);
 
+	/* A non-blocking socket with nothing in it: EAGAIN, nothing consumed. */
+	t_unix_pair(pair);
+	assert_int_equal(fcntl(pair[1], F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(fcntl(pair[0], F_SETFL, O_NONBLOCK), 0);
+	expect_fail(zc_region_recv(pair[1], &r, 0), EAGAIN);
+	assert_int_equal(zc_region_memfd(&priv, "nb", 4096, 0), 0);
+	assert_int_equal(zc_region_send(pair[0], &priv), 0);
+	assert_int_equal(zc_region_close(&priv), 0);
+	assert_int_equal(zc_region_recv(pair[1], &r, 0), 0);
+	assert_int_equal(r.size, 4096);
+	assert_int_equal(zc_region_close(&r), 0);
+	close(pair[0]);
+	close(pair[1]);
+
 	/* Nothing to send: a zeroed region, a private mapping. */
 	memset(&r, 0, sizeof(r));
 	expect_fail(zc_region_send(sv[0], &r), EINVAL);
