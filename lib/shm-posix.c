@@ -115,8 +115,9 @@ static int open_existing(struct zc_region *r, const char *name, uint32_t flags)
 	e = zc__shm_path(name, path, sizeof(path));
 	if (e < 0)
 		return e;
+	/* O_NONBLOCK: a FIFO planted under the name must fail below, not hang here. */
 	r->fd = zc_sys_open(path, (flags & ZC_REGION_RDONLY ? O_RDONLY : O_RDWR) | O_NOFOLLOW |
-				    O_CLOEXEC, 0);
+				    O_NONBLOCK | O_CLOEXEC, 0);
 	if (r->fd < 0)
 		return r->fd;
 	r->kind = ZC_REGION_POSIX;

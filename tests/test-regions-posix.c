@@ -49,7 +49,7 @@ static void test_bad_names(void **state)
 {
 	static const char *const bad[] = { "", "/", "//", "a/b", "/a/b", ".", "/.", "..",
 					   "//..", "x/" };
-	char longest[300];
+	char longest[300], path[PATH_MAX];
 	struct zc_region r;
 	size_t i;
 
@@ -75,6 +75,17 @@ static void test_bad_names(void **state)
 	assert_true(shm_exists(longest));
 	assert_int_equal(zc_region_unlink(longest), 0);
 	assert_int_equal(zc_region_close(&r), 0);
+
+	/* Not a regular file under the name: refused, and a FIFO does not hang. */
+	t_rname(longest, "fifo");
+	snprintf(path, sizeof(path), "/dev/shm/%s", longest);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	expect_fail(zc_region_open(&r, longest, ZC_REGION_RDONLY), EINVAL);
+	expect_fail(zc_region_open(&r, longest, 0), EINVAL);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	expect_fail(zc_region_open(&r, longest, ZC_REGION_RDONLY), ELOOP);
+	assert_int_equal(unlink(path), 0);
 }
 
 static void test_bad_sizes_flags(void **state)
