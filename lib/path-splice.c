@@ -16,10 +16,15 @@
 
 #include "internal.h"
 
-/* Errors on which dst may still take the bytes by write(). */
+/*
+ * Errors on which dst may still take the bytes by write(): every error for
+ * which the engine would leave splice for the next path. Any other answer
+ * here would drop bytes from a socket and then carry on by read/write, as
+ * if nothing had been lost.
+ */
 static bool write_may_work(int err)
 {
-	return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
+	return zc__falls_back(ZC_PATH_SPLICE, err);
 }
 
 static ssize_t to_dst(struct zc__xfer *x, int pipe_rd, size_t len)
