@@ -74,6 +74,11 @@ static ssize_t settle_rest(struct zc__xfer *x, struct zc__pipe *p, size_t done, 
 		r = zc__src_rewind(x, rest);
 		if (r < 0)
 			err = -r;
+		/* What dst took stands; the rest, back in the source, goes by the next path. */
+		if (r == 0 && done && write_may_work(err)) {
+			x->fallback = err;
+			return (ssize_t)done;
+		}
 	} else if (write_may_work(err)) {
 		int why = err;
 
