@@ -61,6 +61,9 @@ struct zc__xfer {
  */
 typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 
+/* transfer.c: whether err from path means "try the next path" */
+bool zc__falls_back(uint32_t path, int err);
+
 ssize_t zc__path_cfr(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_sendfile(struct zc__xfer *x, uint64_t len);

@@ -109,7 +109,7 @@ static unsigned int build_chain(const struct zc__xfer *x, uint8_t chain[CHAIN_MA
 }
 
 /* Errors that mean "not this way", after which the next path may work. */
-static bool falls_back(uint32_t path, int err)
+bool zc__falls_back(uint32_t path, int err)
 {
 	switch (err) {
 	case EINVAL:
@@ -188,7 +188,7 @@ static void run(struct zc__xfer *x)
 		}
 		if (r == 0 && !maybe_fake_eof(x, chain[i]))
 			return;
-		if (r < 0 && !falls_back(chain[i], (int)-r)) {
+		if (r < 0 && !zc__falls_back(chain[i], (int)-r)) {
 			x->err = (int)-r;
 			return;
 		}
