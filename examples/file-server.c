@@ -46,7 +46,6 @@
 #define REQ_MAX 4096
 /* Bytes sent to one client per turn, so one fast reader cannot starve the rest. */
 #define SLICE (1u << 20)
-#define NPATHS 8
 
 /* A file being served, shared by all its clients. */
 struct file {
@@ -86,7 +85,7 @@ struct server {
 	size_t cap;
 	uint64_t responses;
 	uint64_t short_sends;	/* times a socket took less than offered */
-	uint64_t path_bytes[NPATHS];
+	uint64_t path_bytes[PATHS_MAX];
 };
 
 static struct file *file_get(struct server *s, const char *name)
@@ -271,8 +270,7 @@ static bool send_body(struct server *s, struct client *c)
 
 	n = zc_transfer_at(c->file->fd, &c->off, c->fd, NULL, left < SLICE ? left : SLICE, 0,
 			   &st);
-	if (st.path < NPATHS)
-		s->path_bytes[st.path] += st.bytes;
+	count_path(s->path_bytes, &st);
 	if (n < 0 && errno == EAGAIN)
 		s->short_sends++;
 	if (n < 0)
@@ -350,15 +348,9 @@ static int loop(struct server *s)
 
 static void print_summary(const struct server *s)
 {
-	unsigned int p;
-
 	fprintf(stderr, "file-server: %" PRIu64 " responses, %" PRIu64 " short sends",
 		s->responses, s->short_sends);
-	for (p = 0; p < NPATHS; p++)
-		if (s->path_bytes[p])
-			fprintf(stderr, ", %" PRIu64 " bytes by %s", s->path_bytes[p],
-				zc_path_name(p));
-	fputc('\n', stderr);
+	print_paths(s->path_bytes);
 }
 
 static int usage(void)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -41,7 +42,7 @@ int set_nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-static int parse_port(const char *s)
+int parse_port(const char *s)
 {
 	char *end;
 	long v;
@@ -77,4 +78,21 @@ int listen_loopback(const char *prog, const char *port)
 	printf("listening on 127.0.0.1:%u\n", ntohs(a.sin_port));
 	fflush(stdout);
 	return fd;
+}
+
+void count_path(uint64_t bytes[PATHS_MAX], const struct zc_stats *st)
+{
+	/* A call that took more than one path counts for the last. */
+	if (st->path < PATHS_MAX)
+		bytes[st->path] += st->bytes;
+}
+
+void print_paths(const uint64_t bytes[PATHS_MAX])
+{
+	unsigned int p;
+
+	for (p = 0; p < PATHS_MAX; p++)
+		if (bytes[p])
+			fprintf(stderr, ", %" PRIu64 " bytes by %s", bytes[p], zc_path_name(p));
+	fputc('\n', stderr);
 }
