@@ -77,7 +77,8 @@ static const uint8_t *pick_chain(const struct zc__xfer *x)
 
 	if (src == ZC_FD_PIPE || src == ZC_FD_SOCKET)
 		return stream_to_any;
-	if (!is_file(src))
+	/* Devices, block devices included, have no st_size to map or trust. */
+	if (src != ZC_FD_FILE && src != ZC_FD_SHM)
 		return device_to_any;
 	if (x->src.st.st_size == 0)
 		return read_only;
@@ -244,6 +245,19 @@ static int check_end(struct zc__end *e)
 	return 0;
 }
 
+/*
+ * pwrite(2) on an O_APPEND fd appends wherever the offset says, so an
+ * explicit dst offset there would be advanced past bytes that went elsewhere.
+ */
+static int check_dst_offset(const struct zc__end *e)
+{
+	int fl = zc_sys_fcntl(e->fd, F_GETFL, 0);
+
+	if (fl < 0)
+		return fl;
+	return fl & O_APPEND ? -EINVAL : 0;
+}
+
 static int prepare(struct zc__xfer *x)
 {
 	int r;
@@ -252,14 +266,17 @@ static int prepare(struct zc__xfer *x)
 			 ZC_GROW_PIPES))
 		return -EINVAL;
 	r = check_end(&x->src);
-	if (r == 0)
+	x->stats->src_type = x->src.type;
+	if (r == 0) {
 		r = check_end(&x->dst);
+		x->stats->dst_type = x->dst.type;
+	}
+	if (r == 0 && x->dst.off)
+		r = check_dst_offset(&x->dst);
 	if (r == 0 && is_file(x->src.type) && is_file(x->dst.type))
 		r = check_same_file(x);
 	if (r < 0)
 		return r;
-	x->stats->src_type = x->src.type;
-	x->stats->dst_type = x->dst.type;
 	if (x->flags & ZC_GROW_PIPES) {
 		if (x->src.type == ZC_FD_PIPE)
 			zc__pipe_grow(x->src.fd);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -222,6 +224,15 @@ static void test_bad_fds(void **state)
 	assert_int_equal(zc_transfer_at(src, &off, dst, NULL, 5, 0, NULL), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(lseek(dst, 0, SEEK_END), 0);
+	/* an explicit offset on an O_APPEND file could not be honoured */
+	int app = t_file_empty(O_APPEND);
+
+	off = 0;
+	assert_int_equal(zc_transfer_at(src, NULL, app, &off, 5, 0, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(off, 0);
+	assert_int_equal(lseek(app, 0, SEEK_END), 0);
+	close(app);
 	close(src);
 	close(dst);
 	close(ro);
@@ -685,6 +696,51 @@ static void test_tty(void **state)
 	free(data);
 }
 
+/*
+ * A block device reports st_size 0; it must still use the zero-copy paths
+ * and deliver every byte. A loop device over a pattern file stands in.
+ */
+static void test_block_device(void **state)
+{
+	const size_t size = 3 * 1024 * 1024 + 512;
+	unsigned char *data = t_pattern(size, 12);
+	int ctl, loop_nr, dev, backing = t_file_with(data, size);
+	char path[32];
+	size_t f;
+
+	(void)state;
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	if (ctl < 0 && (errno == EACCES || errno == EPERM || errno == ENOENT)) {
+		close(backing);
+		free(data);
+		skip();	/* loop devices need root and the loop driver */
+	}
+	assert_true(ctl >= 0);
+	loop_nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+	assert_true(loop_nr >= 0);
+	snprintf(path, sizeof(path), "/dev/loop%d", loop_nr);
+	dev = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(dev >= 0);
+	assert_int_equal(ioctl(dev, LOOP_SET_FD, backing), 0);
+	for (f = 0; f < NFLAGS; f++) {
+		int dst = t_file_empty(0);
+		struct zc_stats st;
+
+		assert_int_equal(lseek(dev, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_ex(dev, dst, ZC_ALL, path_flags[f], &st), size);
+		assert_int_equal(st.src_type, ZC_FD_BLOCK);
+		if (path_flags[f] == 0)
+			assert_int_equal(st.path, ZC_PATH_SPLICE);
+		assert_file_holds(dst, data, size);
+		close(dst);
+	}
+	ioctl(dev, LOOP_CLR_FD, 0);
+	close(dev);
+	close(ctl);
+	close(backing);
+	free(data);
+}
+
 /* Explicit offsets: used and advanced, the fds' own offsets untouched. */
 static void test_explicit_offsets(void **state)
 {
@@ -834,6 +890,31 @@ static char *run_env_child(const char *debug, const char *disable)
 	return out;
 }
 
+/* The debug line to a stderr pipe without a reader must not kill the caller. */
+static void test_env_debug_closed_stderr(void **state)
+{
+	int p[2], status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	close(p[0]);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(p[1], 2);
+		signal(SIGPIPE, SIG_DFL);
+		setenv("ZCOPY_DEBUG", "1", 1);
+		execl(self_exe, self_exe, "--env-child", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_env_debug_disable(void **state)
 {
 	char *out;
@@ -908,6 +989,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_explicit_offsets),
 		cmocka_unit_test(test_shared_file_many_clients),
 		cmocka_unit_test(test_env_debug_disable),
+		cmocka_unit_test(test_env_debug_closed_stderr),
+		cmocka_unit_test(test_block_device),
 		cmocka_unit_test(test_stats_fallback),
 	};
 

@@ -405,7 +405,7 @@ static void data_step(const struct scen *s, const struct t_call *c, int src_fd, 
 		truncated(s, c->sys, c->nth);
 }
 
-static void other_step(const struct scen *s, const struct t_call *c)
+static void other_step(const struct scen *s, const struct t_call *c, int dst_fd)
 {
 	switch (c->sys) {
 	case T_SYS_MMAP:
@@ -424,9 +424,17 @@ static void other_step(const struct scen *s, const struct t_call *c)
 		one(s, c->sys, 0, ANY, T_FAIL, ENFILE, C_COMPLETE, true);
 		break;
 	case T_SYS_FCNTL:
-		/* F_SETPIPE_SZ refused: the pipe works at its default size. */
-		one(s, c->sys, 0, ANY, T_FAIL, EPERM, C_COMPLETE, true);
-		one(s, c->sys, 0, ANY, T_FAIL, EBUSY, C_COMPLETE, true);
+		/*
+		 * On the destination it is F_GETFL, checking an explicit offset
+		 * against O_APPEND: without the answer the call cannot go on.
+		 */
+		if (c->in == dst_fd) {
+			one(s, c->sys, c->nth, ANY, T_FAIL, EIO, C_FATAL, true);
+			break;
+		}
+		/* On the pooled pipe, F_[GS]ETPIPE_SZ refused: it works at its default size. */
+		one(s, c->sys, c->nth, ANY, T_FAIL, EPERM, C_COMPLETE, true);
+		one(s, c->sys, c->nth, ANY, T_FAIL, EBUSY, C_COMPLETE, true);
 		break;
 	case T_SYS_FSTAT:
 		one(s, c->sys, c->nth, ANY, T_FAIL, EIO, C_FATAL, true);
@@ -469,7 +477,7 @@ static void scenario(const struct scen *s)
 		if (moves_data(calls[i].sys))
 			data_step(s, &calls[i], src_fd, dst_fd);
 		else if (calls[i].nth == 1 || calls[i].sys == T_SYS_MMAP)
-			other_step(s, &calls[i]);
+			other_step(s, &calls[i], dst_fd);
 	}
 }
 
