@@ -143,6 +143,8 @@ void zc__debug_line(const struct zc__xfer *x)
 {
 	const struct zc_stats *s = x->stats;
 	char line[512], tail[96];
+	struct zc__sigpipe sp;
+	ssize_t r;
 	int n;
 
 	snprintf(line, sizeof(line), "zcopy: src=%d(%s) dst=%d(%s) bytes=%llu", x->src.fd,
@@ -154,5 +156,8 @@ void zc__debug_line(const struct zc__xfer *x)
 		     s->error ? " error=" : "", s->error ? zc__errno_name(s->error) : "");
 	if (n > 0)
 		strlcat(line, tail, sizeof(line));
-	zc_sys_write(STDERR_FILENO, line, strlen(line));
+	/* stderr may be a pipe whose reader is gone: that must not kill either. */
+	zc__sigpipe_block(&sp);
+	r = zc_sys_write(STDERR_FILENO, line, strlen(line));
+	zc__sigpipe_restore(&sp, r < 0 ? (int)-r : 0);
 }

@@ -36,6 +36,7 @@
 struct zc__end {
 	int fd;
 	uint32_t type;		/* ZC_FD_* */
+	bool plain_copy;	/* on a filesystem that cannot offload copy_file_range */
 	int64_t *off;		/* explicit offset, or NULL for the fd's own */
 	struct stat st;
 };
@@ -60,6 +61,8 @@ struct zc__xfer {
  */
 typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 
+/* transfer.c: whether err from path means "try the next path" */
+bool zc__falls_back(uint32_t path, int err);
 /* transfer.c: one public call around its prepare and run steps */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *));

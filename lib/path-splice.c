@@ -16,10 +16,15 @@
 
 #include "internal.h"
 
-/* Errors on which dst may still take the bytes by write(). */
+/*
+ * Errors on which dst may still take the bytes by write(): every error for
+ * which the engine would leave splice for the next path. Any other answer
+ * here would drop bytes from a socket and then carry on by read/write, as
+ * if nothing had been lost.
+ */
 static bool write_may_work(int err)
 {
-	return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP;
+	return zc__falls_back(ZC_PATH_SPLICE, err);
 }
 
 static ssize_t to_dst(struct zc__xfer *x, int pipe_rd, size_t len)
@@ -69,6 +74,11 @@ static ssize_t settle_rest(struct zc__xfer *x, struct zc__pipe *p, size_t done, 
 		r = zc__src_rewind(x, rest);
 		if (r < 0)
 			err = -r;
+		/* What dst took stands; the rest, back in the source, goes by the next path. */
+		if (r == 0 && done && write_may_work(err)) {
+			x->fallback = err;
+			return (ssize_t)done;
+		}
 	} else if (write_may_work(err)) {
 		int why = err;
 

@@ -124,14 +124,16 @@ static int register_thread(void)
 }
 
 /*
- * Enlarge a pipe. Unprivileged users are held to pipe-max-size and to a
- * per-user total, past which the kernel says EPERM; then try smaller.
- * Returns the new size or -errno.
+ * Enlarge a pipe to 1 MiB, never shrink it. Unprivileged users are held to
+ * pipe-max-size and to a per-user total, past which the kernel says EPERM;
+ * then try smaller. Returns the new size or -errno.
  */
 int zc__pipe_grow(int fd)
 {
-	int size, r = -EINVAL;
+	int size, r = zc_sys_fcntl(fd, F_GETPIPE_SZ, 0);
 
+	if (r >= POOL_PIPE_SIZE)
+		return r;
 	for (size = POOL_PIPE_SIZE; size >= POOL_PIPE_MIN; size /= 4) {
 		r = zc_sys_fcntl(fd, F_SETPIPE_SZ, size);
 		if (r >= 0 || r != -EPERM)

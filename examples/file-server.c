@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * file-server: serve the files of one directory over HTTP/1.0 on
+ * 127.0.0.1, the bodies sent with zc_transfer_at().
+ *
+ *   file-server [-p PORT] [-b SNDBUF] DIR
+ *
+ * The classic sendfile server, with what the sketches leave out:
+ *  - every socket is non-blocking and one poll() loop serves every client,
+ *    so a slow reader holds up nobody;
+ *  - a file is opened once and its fd shared by all the clients reading it:
+ *    each client keeps its own offset and passes it explicitly, because
+ *    the fd's own offset would be shared by all of them;
+ *  - partial sends (of the header and of the body) resume where they
+ *    stopped, and EAGAIN waits for POLLOUT;
+ *  - a client that goes away costs its connection, never the server: the
+ *    library keeps SIGPIPE away and send() uses MSG_NOSIGNAL;
+ *  - after the body the write side is shut and the request side drained
+ *    before close(), so unread request bytes cannot turn the close into a
+ *    reset that destroys the end of the body in flight.
+ *
+ * -b sets each client socket's send buffer (SO_SNDBUF), the kernel memory a
+ * client may hold; smaller means more, shorter sends.
+ *
+ * GET /NAME serves DIR/NAME, a regular file; names with '/' or a leading
+ * '.' are not served. SIGINT or SIGTERM stop the server, which prints
+ * what it sent, by path, to standard error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zcopy.h>
+
+#include "loopback.h"
+
+#define REQ_MAX 4096
+/* Bytes sent to one client per turn, so one fast reader cannot starve the rest. */
+#define SLICE (1u << 20)
+
+/* A file being served, shared by all its clients. */
+struct file {
+	struct file *next;
+	unsigned int refs;
+	int fd;
+	uint64_t size;
+	char name[];
+};
+
+enum state {
+	READ_REQUEST,
+	SEND_HEADER,
+	SEND_BODY,
+	DRAIN,		/* response sent, write side shut; waiting for the client's EOF */
+};
+
+struct client {
+	int fd;
+	enum state state;
+	size_t req_len;
+	char req[REQ_MAX];
+	size_t hdr_len;
+	size_t hdr_sent;
+	char hdr[256];
+	struct file *file;
+	uint64_t off;	/* next byte of the file to send */
+};
+
+struct server {
+	int dir;
+	int listen_fd;
+	int sndbuf;	/* SO_SNDBUF for clients, 0 for the kernel's default */
+	struct file *files;
+	struct client **clients;
+	size_t nclients;
+	size_t cap;
+	uint64_t responses;
+	uint64_t short_sends;	/* times a socket took less than offered */
+	uint64_t path_bytes[PATHS_MAX];
+};
+
+static struct file *file_get(struct server *s, const char *name)
+{
+	struct file *f;
+	struct stat st;
+	int fd;
+
+	for (f = s->files; f; f = f->next)
+		if (strcmp(f->name, name) == 0) {
+			f->refs++;
+			return f;
+		}
+	fd = openat(s->dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return NULL;
+	f = malloc(sizeof(*f) + strlen(name) + 1);
+	if (!f || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(f);
+		close(fd);
+		return NULL;
+	}
+	strcpy(f->name, name);
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	f->refs = 1;
+	f->next = s->files;
+	s->files = f;
+	return f;
+}
+
+static void file_put(struct server *s, struct file *f)
+{
+	struct file **p;
+
+	if (--f->refs)
+		return;
+	for (p = &s->files; *p != f; p = &(*p)->next)
+		;
+	*p = f->next;
+	close(f->fd);
+	free(f);
+}
+
+static void client_close(struct server *s, size_t i)
+{
+	struct client *c = s->clients[i];
+
+	if (c->file)
+		file_put(s, c->file);
+	close(c->fd);
+	free(c);
+	s->clients[i] = s->clients[--s->nclients];
+}
+
+static void accept_clients(struct server *s)
+{
+	struct client *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;		/* EAGAIN: all taken; anything else: the next poll retries */
+		if (s->nclients == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 16;
+			struct client **n = realloc(s->clients, cap * sizeof(*n));
+
+			if (!n) {
+				close(fd);
+				return;
+			}
+			s->clients = n;
+			s->cap = cap;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		s->clients[s->nclients++] = c;
+		if (s->sndbuf)
+			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
+	}
+}
+
+static void respond(struct client *c, const char *status, uint64_t len)
+{
+	c->hdr_len = (size_t)snprintf(c->hdr, sizeof(c->hdr),
+				      "HTTP/1.0 %s\r\nContent-Length: %" PRIu64 "\r\n"
+				      "Content-Type: application/octet-stream\r\n"
+				      "Connection: close\r\n\r\n", status, len);
+	c->state = SEND_HEADER;
+}
+
+static bool servable(const char *name)
+{
+	return *name && *name != '.' && !strchr(name, '/');
+}
+
+/* "GET /NAME HTTP/1.x" into name; false if the request is anything else. */
+static bool parse_get(const char *req, char *name, size_t size)
+{
+	const char *p = req + 5, *end;
+
+	if (strncmp(req, "GET /", 5) != 0)
+		return false;
+	end = strchr(p, ' ');
+	if (!end || (size_t)(end - p) >= size || strncmp(end, " HTTP/1.", 8) != 0)
+		return false;
+	memcpy(name, p, (size_t)(end - p));
+	name[end - p] = '\0';
+	return true;
+}
+
+static void route(struct server *s, struct client *c)
+{
+	char name[256];
+
+	if (!parse_get(c->req, name, sizeof(name))) {
+		respond(c, "400 Bad Request", 0);
+		return;
+	}
+	c->file = servable(name) ? file_get(s, name) : NULL;
+	if (!c->file) {
+		respond(c, "404 Not Found", 0);
+		return;
+	}
+	respond(c, "200 OK", c->file->size);
+}
+
+/* Returns false when the client is done with. */
+static bool read_request(struct server *s, struct client *c)
+{
+	ssize_t n = recv(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len, 0);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;	/* gone before asking */
+	c->req_len += (size_t)n;
+	c->req[c->req_len] = '\0';
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		route(s, c);
+	else if (c->req_len == sizeof(c->req) - 1)
+		respond(c, "431 Request Header Fields Too Large", 0);
+	return true;
+}
+
+static bool finish(struct client *c)
+{
+	if (shutdown(c->fd, SHUT_WR) < 0)
+		return false;
+	c->state = DRAIN;
+	return true;
+}
+
+static bool send_header(struct server *s, struct client *c)
+{
+	ssize_t n = send(c->fd, c->hdr + c->hdr_sent, c->hdr_len - c->hdr_sent, MSG_NOSIGNAL);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	c->hdr_sent += (size_t)n;
+	if (c->hdr_sent < c->hdr_len) {
+		s->short_sends++;
+		return true;
+	}
+	s->responses++;
+	if (!c->file || c->file->size == 0)
+		return finish(c);
+	c->state = SEND_BODY;
+	return true;
+}
+
+static bool send_body(struct server *s, struct client *c)
+{
+	uint64_t left = c->file->size - c->off;
+	struct zc_stats st;
+	ssize_t n;
+
+	n = zc_transfer_at(c->file->fd, &c->off, c->fd, NULL, left < SLICE ? left : SLICE, 0,
+			   &st);
+	count_path(s->path_bytes, &st);
+	if (n < 0 && errno == EAGAIN)
+		s->short_sends++;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	/* The file shrank under us: the promised length cannot be kept. */
+	if (n == 0)
+		return false;
+	if (st.error == EAGAIN)
+		s->short_sends++;
+	else if (st.error && st.error != EINTR)
+		return false;
+	return c->off < c->file->size || finish(c);
+}
+
+static bool drain(struct client *c)
+{
+	char buf[512];
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+}
+
+static bool serve(struct server *s, struct client *c)
+{
+	switch (c->state) {
+	case READ_REQUEST:
+		return read_request(s, c);
+	case SEND_HEADER:
+		return send_header(s, c);
+	case SEND_BODY:
+		return send_body(s, c);
+	case DRAIN:
+		return drain(c);
+	}
+	return false;
+}
+
+static short wanted(const struct client *c)
+{
+	return c->state == READ_REQUEST || c->state == DRAIN ? POLLIN : POLLOUT;
+}
+
+static int loop(struct server *s)
+{
+	struct pollfd *pfd = NULL;
+	size_t i, n;
+
+	while (!stop_requested()) {
+		struct pollfd *np = realloc(pfd, (s->nclients + 1) * sizeof(*pfd));
+
+		if (!np)
+			break;
+		pfd = np;
+		pfd[0] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		for (i = 0; i < s->nclients; i++)
+			pfd[i + 1] = (struct pollfd){ .fd = s->clients[i]->fd,
+						      .events = wanted(s->clients[i]) };
+		n = s->nclients;
+		if (poll(pfd, n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("file-server: poll");
+			break;
+		}
+		/* Backwards, so that closing (which moves the last client into i) is safe. */
+		for (i = n; i-- > 0;)
+			if (pfd[i + 1].revents && !serve(s, s->clients[i]))
+				client_close(s, i);
+		if (pfd[0].revents)
+			accept_clients(s);
+	}
+	free(pfd);
+	return stop_requested() ? 0 : 1;
+}
+
+static void print_summary(const struct server *s)
+{
+	fprintf(stderr, "file-server: %" PRIu64 " responses, %" PRIu64 " short sends",
+		s->responses, s->short_sends);
+	print_paths(s->path_bytes);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: file-server [-p PORT] [-b SNDBUF] DIR\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct server s = { .listen_fd = -1 };
+	const char *port = "0";
+	int opt, status;
+
+	while ((opt = getopt(argc, argv, "p:b:")) != -1) {
+		if (opt == 'p')
+			port = optarg;
+		else if (opt == 'b')
+			s.sndbuf = atoi(optarg);
+		else
+			return usage();
+	}
+	if (argc - optind != 1)
+		return usage();
+	s.dir = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.dir < 0) {
+		fprintf(stderr, "file-server: %s: %m\n", argv[optind]);
+		return 1;
+	}
+	catch_stop_signals();
+	s.listen_fd = listen_loopback("file-server", port);
+	if (s.listen_fd < 0) {
+		close(s.dir);
+		return 1;
+	}
+	status = loop(&s);
+	while (s.nclients)
+		client_close(&s, s.nclients - 1);
+	free(s.clients);
+	close(s.listen_fd);
+	close(s.dir);
+	print_summary(&s);
+	return status;
+}

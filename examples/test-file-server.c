@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: MIT
+/*
+ * file-server against many concurrent clients: fast ones, slow ones with a
+ * small receive buffer (partial sends, EAGAIN), ones that send the request
+ * in pieces. Every byte of every body is compared; the refusals get their
+ * status; the server stops cleanly and says sendfile moved the bodies.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "../tests/helpers.h"
+#include "test-net.h"
+
+#define BIG ((4u << 20) + 13)
+#define NCLIENTS 32
+/*
+ * A slow reader's receive buffer: small enough that the server's sends come
+ * back short, not below the loopback MSS (64 KiB), where a zero window is
+ * only reopened by TCP's persist timer and the test would crawl.
+ */
+#define SMALL_RCVBUF (64 * 1024)
+
+static const char *server_path;
+static char dir[] = "/tmp/file-server-test.XXXXXX";
+static struct t_server server;
+static unsigned char *big;
+static unsigned int expect_responses;
+
+struct fetch {
+	pthread_t thread;
+	const char *request;
+	bool slow;
+	bool in_pieces;
+	bool ok;
+	unsigned char *got;
+	size_t len;
+};
+
+static void *fetch(void *arg)
+{
+	struct fetch *f = arg;
+	size_t n = strlen(f->request), half = n / 2;
+	int fd = t_connect(server.port), small = SMALL_RCVBUF;
+
+	if (fd < 0)
+		return NULL;
+	if (f->slow)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	if (f->in_pieces) {
+		f->ok = t_send_all(fd, f->request, half);
+		usleep(20000);
+		f->ok = f->ok && t_send_all(fd, f->request + half, n - half);
+	} else {
+		f->ok = t_send_all(fd, f->request, n);
+	}
+	f->ok = f->ok && t_recv_all(fd, &f->got, &f->len, f->slow ? 1000 : 0);
+	close(fd);
+	return NULL;
+}
+
+/* The body of a response with the given status line, or NULL. */
+static const unsigned char *body_of(const struct fetch *f, const char *status, size_t *len)
+{
+	const char *end;
+	unsigned long long clen;
+	char *hdr;
+
+	assert_true(f->ok);
+	hdr = strndup((const char *)f->got, f->len);
+	assert_non_null(hdr);
+	end = strstr(hdr, "\r\n\r\n");
+	assert_non_null(end);
+	assert_int_equal(strncmp(hdr, status, strlen(status)), 0);
+	assert_non_null(strstr(hdr, "\r\nContent-Length: "));
+	assert_int_equal(sscanf(strstr(hdr, "\r\nContent-Length: "), "\r\nContent-Length: %llu",
+				&clen), 1);
+	*len = f->len - (size_t)(end + 4 - hdr);
+	assert_int_equal(clen, *len);
+	free(hdr);
+	return f->got + (f->len - *len);
+}
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static int start(void **state)
+{
+	/* A send buffer far below a body: every big response goes in short sends. */
+	char *argv[] = { (char *)server_path, "-p", "0", "-b", "65536", dir, NULL };
+	char sub[128];
+
+	(void)state;
+	if (!mkdtemp(dir))
+		return -1;
+	big = t_pattern(BIG, 7);
+	write_file("big", big, BIG);
+	write_file("one", "x", 1);
+	write_file("empty", "", 0);
+	write_file(".hidden", "secret", 6);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	mkdir(sub, 0755);
+	return t_server_start(&server, argv);
+}
+
+static const char *const files[] = { "big", "one", "empty", ".hidden" };
+
+static int cleanup(void **state)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned int i;
+
+	(void)state;
+	if (server.pid > 0)
+		kill(server.pid, SIGKILL);
+	free(big);
+	if (d < 0)
+		return -1;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		unlinkat(d, files[i], 0);
+	unlinkat(d, "sub", AT_REMOVEDIR);
+	close(d);
+	return rmdir(dir);
+}
+
+static void test_many_clients(void **state)
+{
+	static struct fetch f[NCLIENTS];
+	const unsigned char *body;
+	size_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < NCLIENTS; i++) {
+		f[i].request = i % 4 == 3 ? "GET /one HTTP/1.0\r\n\r\n" :
+					    "GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+		f[i].slow = i % 4 == 1;
+		f[i].in_pieces = i % 4 == 2;
+		assert_int_equal(pthread_create(&f[i].thread, NULL, fetch, &f[i]), 0);
+	}
+	for (i = 0; i < NCLIENTS; i++)
+		assert_int_equal(pthread_join(f[i].thread, NULL), 0);
+	for (i = 0; i < NCLIENTS; i++) {
+		body = body_of(&f[i], "HTTP/1.0 200 OK\r\n", &len);
+		if (i % 4 == 3)
+			t_assert_bytes(body, len, "x", 1);
+		else
+			t_assert_bytes(body, len, big, BIG);
+		expect_responses++;
+		free(f[i].got);
+	}
+}
+
+static void check(const char *request, const char *status)
+{
+	struct fetch f = { .request = request };
+	size_t len;
+
+	fetch(&f);
+	body_of(&f, status, &len);
+	assert_int_equal(len, 0);
+	free(f.got);
+	expect_responses++;
+}
+
+static void test_refusals(void **state)
+{
+	(void)state;
+	check("GET /empty HTTP/1.0\r\n\r\n", "HTTP/1.0 200 OK\r\n");
+	check("GET /missing HTTP/1.0\r\n\r\n", "HTTP/1.0 404 Not Found\r\n");
+	check("GET /.hidden HTTP/1.0\r\n\r\n", "HTTP/1.0 404 Not Found\r\n");
+	check("GET /../big HTTP/1.0\r\n\r\n", "HTTP/1.0 404 Not Found\r\n");
+	check("GET /sub HTTP/1.0\r\n\r\n", "HTTP/1.0 404 Not Found\r\n");
+	check("PUT /big HTTP/1.0\r\n\r\n", "HTTP/1.0 400 Bad Request\r\n");
+	check("GET /big\r\n\r\n", "HTTP/1.0 400 Bad Request\r\n");
+}
+
+/* A client that vanishes mid-body costs its connection, not the server. */
+static void test_client_vanishes(void **state)
+{
+	const char req[] = "GET /big HTTP/1.0\r\n\r\n";
+	char buf[100];
+	int fd = t_connect(server.port), small = SMALL_RCVBUF;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	assert_true(t_send_all(fd, req, sizeof(req) - 1));
+	assert_true(recv(fd, buf, sizeof(buf), MSG_WAITALL) > 0);
+	close(fd);
+	expect_responses++;
+	test_many_clients(state);
+}
+
+static void test_stop(void **state)
+{
+	char out[512], want[256];
+	int status;
+
+	(void)state;
+	status = t_server_stop(&server, out, sizeof(out));
+	server.pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	snprintf(want, sizeof(want), "file-server: %u responses, ", expect_responses);
+	assert_non_null(strstr(out, want));
+	/* 64 KiB send buffers cannot take 4 MiB at once: sends came back short. */
+	assert_null(strstr(out, " 0 short sends"));
+	/* Files into TCP sockets: sendfile, which may also carry the vanished client's part. */
+	assert_non_null(strstr(out, " bytes by sendfile\n"));
+	assert_null(strstr(out, "by splice"));
+	assert_null(strstr(out, "by read_write"));
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_many_clients),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_client_vanishes),
+		cmocka_unit_test(test_stop),
+	};
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s FILE-SERVER\n", argv[0]);
+		return 2;
+	}
+	server_path = argv[1];
+	return cmocka_run_group_tests(tests, start, cleanup);
+}

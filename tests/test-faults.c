@@ -1,0 +1,743 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Every failure the kernel can give, at every step of every path, for every
+ * pair of endpoint kinds: a clean run records the calls the library makes,
+ * then each call in turn fails with EINTR, EAGAIN, a fall-back errno, EPIPE,
+ * ENOSPC or EIO, comes back 1 byte short or 0, or finds its source file
+ * truncated. After each: the destination holds exactly the prefix of the
+ * source that the return value and the stats report, both offsets agree
+ * with it, nothing leaked, and where nothing was lost a retry delivers the
+ * rest byte for byte.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "fault.h"
+#include "helpers.h"
+#include "internal.h"
+
+#define ALL_OFF (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP)
+
+/* Three bounce buffers' worth, so read_write takes several steps. */
+#define SIZE (2 * ZC_RW_BUF_SIZE + 13)
+/* Explicit offsets start off page alignment, to test mmap's window base. */
+#define SRC_START 4099
+#define DST_START 17
+/* Where the fds' own offsets sit in explicit-offset runs: they must not move. */
+#define FD_POS 7
+
+struct scen {
+	enum t_kind src;
+	enum t_kind dst;
+	uint32_t path;		/* the one path allowed besides read_write, or NONE */
+	unsigned int flags;
+	bool at;		/* explicit offsets on the seekable ends */
+	char name[64];
+};
+
+enum cls {
+	C_COMPLETE,	/* everything arrives in this call, no error */
+	C_TRANSIENT,	/* may stop early with err; nothing lost */
+	C_FATAL,	/* may stop early with err */
+	C_SHORTEN,	/* may stop early without an error (EOF came early) */
+};
+
+enum side { ANY, SRC, DST };
+
+struct fault {
+	enum t_sys sys;
+	unsigned int nth;
+	enum side side;
+	enum t_fault_kind kind;
+	int err;
+};
+
+struct fcase {
+	struct fault f[2];
+	int n;
+	bool truncate;		/* cut the source file to half before f[0]'s call */
+	enum cls cls;
+	int err;		/* the errno the call may end with */
+	bool lossless;		/* a retry must deliver the rest */
+	char what[96];
+};
+
+struct xrun {
+	const struct scen *s;
+	const unsigned char *data;
+	struct t_end src;
+	struct t_end dst;
+	uint64_t src_off;
+	uint64_t dst_off;
+	uint64_t intact;	/* how much of dst must match the source */
+	const char *ctx;
+};
+
+static const unsigned char *pattern;
+
+static bool seekable(enum t_kind k)
+{
+	return k == T_FILE || k == T_MEMFD;
+}
+
+static bool src_at(const struct xrun *x)
+{
+	return x->s->at && seekable(x->s->src);
+}
+
+static bool dst_at(const struct xrun *x)
+{
+	return x->s->at && seekable(x->s->dst);
+}
+
+static size_t src_start(const struct xrun *x)
+{
+	return src_at(x) ? SRC_START : 0;
+}
+
+static size_t want(const struct xrun *x)
+{
+	return SIZE - src_start(x);
+}
+
+#define expect(x, cond)                                                       \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			fail_msg("%s: expected %s (%s:%d)", (x)->ctx, #cond, __FILE__, \
+				 __LINE__);                                   \
+	} while (0)
+
+static void xrun_open(struct xrun *x, const struct scen *s, const char *ctx)
+{
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->data = pattern;
+	x->ctx = ctx;
+	x->intact = UINT64_MAX;
+	t_src_open(&x->src, s->src, pattern, SIZE);
+	t_sink_open(&x->dst, s->dst);
+	if (src_at(x)) {
+		x->src_off = SRC_START;
+		assert_int_equal(lseek(x->src.fd, FD_POS, SEEK_SET), FD_POS);
+	}
+	if (dst_at(x)) {
+		x->dst_off = DST_START;
+		assert_int_equal(lseek(x->dst.fd, FD_POS, SEEK_SET), FD_POS);
+	}
+	/* Each run starts without a pooled pipe, so the calls it makes are the same. */
+	zc__pipe_discard();
+}
+
+static ssize_t xrun_go(struct xrun *x, struct zc_stats *st)
+{
+	return zc_transfer_at(x->src.fd, src_at(x) ? &x->src_off : NULL, x->dst.fd,
+			      dst_at(x) ? &x->dst_off : NULL, ZC_ALL, x->s->flags, st);
+}
+
+static void check_offsets(struct xrun *x, uint64_t moved)
+{
+	if (src_at(x)) {
+		expect(x, x->src_off == SRC_START + moved);
+		expect(x, lseek(x->src.fd, 0, SEEK_CUR) == FD_POS);
+	} else if (seekable(x->s->src)) {
+		expect(x, (uint64_t)lseek(x->src.fd, 0, SEEK_CUR) == moved);
+	}
+	if (dst_at(x)) {
+		expect(x, x->dst_off == DST_START + moved);
+		expect(x, lseek(x->dst.fd, 0, SEEK_CUR) == FD_POS);
+	} else if (seekable(x->s->dst)) {
+		expect(x, (uint64_t)lseek(x->dst.fd, 0, SEEK_CUR) == moved);
+	}
+}
+
+/* Close both ends and check that dst got exactly the first moved bytes. */
+static void xrun_finish(struct xrun *x, uint64_t moved)
+{
+	const unsigned char *got;
+	size_t len, i;
+
+	t_sink_finish(&x->dst);
+	t_src_close(&x->src);
+	got = x->dst.got;
+	len = x->dst.got_len;
+	if (dst_at(x) && moved) {
+		expect(x, len == DST_START + moved);
+		for (i = 0; i < DST_START; i++)
+			expect(x, got[i] == 0);
+		got += DST_START;
+		len -= DST_START;
+	}
+	if (x->s->dst != T_NULL) {
+		expect(x, len == moved);
+		moved = moved < x->intact ? moved : x->intact;
+		if (memcmp(got, x->data + src_start(x), moved) != 0)
+			print_error("%s: destination is not the source's prefix\n", x->ctx);
+		t_assert_bytes(got, moved, x->data + src_start(x), moved);
+	}
+	free(x->dst.got);
+}
+
+/* What every call must report, whatever happened to it. */
+static void check_stats(struct xrun *x, ssize_t r, int err, const struct zc_stats *st)
+{
+	if (r < 0) {
+		expect(x, err != 0);
+		expect(x, err == st->error);
+		expect(x, st->bytes == 0);
+	} else {
+		expect(x, st->bytes == (uint64_t)r);
+	}
+	expect(x, (st->npaths == 0) == (st->bytes == 0));
+	if (st->npaths)
+		expect(x, st->paths[st->npaths - 1] == st->path);
+	expect(x, st->src_type != ZC_FD_UNKNOWN || st->error);
+}
+
+/* Call again until EOF, as a caller would after EINTR or EAGAIN. */
+static uint64_t retry(struct xrun *x, uint64_t moved)
+{
+	struct zc_stats st;
+	ssize_t r;
+	int i;
+
+	t_fault_reset();
+	for (i = 0; i < 4; i++) {
+		r = xrun_go(x, &st);
+		check_stats(x, r, errno, &st);
+		expect(x, r >= 0);
+		if (r == 0)
+			break;
+		moved += (uint64_t)r;
+	}
+	expect(x, moved == want(x));
+	check_offsets(x, moved);
+	return moved;
+}
+
+static void truncate_src(void *arg)
+{
+	const int *fd = arg;
+
+	if (ftruncate(*fd, SIZE / 2) != 0)
+		abort();
+}
+
+static void install(struct xrun *x, const struct fcase *c)
+{
+	int i, fd;
+
+	t_fault_reset();
+	if (c->truncate)
+		t_fault_add_fn(t_sys_name(c->f[0].sys), c->f[0].nth, truncate_src, &x->src.fd);
+	for (i = 0; i < c->n; i++) {
+		const struct fault *f = &c->f[i];
+
+		fd = f->side == SRC ? x->src.fd : f->side == DST ? x->dst.fd : -1;
+		t_fault_add_fd(t_sys_name(f->sys), f->nth, fd, f->kind, f->err);
+	}
+}
+
+static void run_case(const struct scen *s, const struct fcase *c)
+{
+	char ctx[200];
+	struct zc_stats st;
+	struct xrun x;
+	uint64_t moved;
+	int fds, err;
+	ssize_t r;
+
+	zc__pipe_discard();
+	fds = t_fd_count();
+	snprintf(ctx, sizeof(ctx), "%s, %s", s->name, c->what);
+	xrun_open(&x, s, ctx);
+	/*
+	 * Bytes past the new end were in flight as the file shrank: sendfile and
+	 * splice hand over page references, and mmap sees the zeroed tail of the
+	 * last page. Only what lies before the cut must arrive intact.
+	 */
+	if (c->truncate)
+		x.intact = SIZE / 2 - src_start(&x);
+	install(&x, c);
+	r = xrun_go(&x, &st);
+	err = errno;
+	check_stats(&x, r, err, &st);
+	if (st.error && st.error != c->err)
+		fail_msg("%s: ended with %s, expected %s", ctx, zc__errno_name(st.error),
+			 c->err ? zc__errno_name(c->err) : "no error");
+	moved = r > 0 ? (uint64_t)r : 0;
+	expect(&x, moved <= want(&x));
+	switch (c->cls) {
+	case C_COMPLETE:
+		expect(&x, moved == want(&x) && st.error == 0);
+		break;
+	case C_TRANSIENT:
+	case C_FATAL:
+		expect(&x, moved == want(&x) || st.error == c->err);
+		break;
+	case C_SHORTEN:
+		expect(&x, st.error == 0);
+		break;
+	}
+	check_offsets(&x, moved);
+	if (c->lossless)
+		moved = retry(&x, moved);
+	t_fault_reset();
+	xrun_finish(&x, moved);
+	zc__pipe_discard();
+	if (t_fd_count() != fds)
+		fail_msg("%s: %d fds open before, %d after", ctx, fds, t_fd_count());
+}
+
+static void add_fault(struct fcase *c, enum t_sys sys, unsigned int nth, enum side side,
+		      enum t_fault_kind kind, int err)
+{
+	c->f[c->n++] = (struct fault){ sys, nth, side, kind, err };
+}
+
+static const char *kind_name(enum t_fault_kind k, int err)
+{
+	switch (k) {
+	case T_FAIL:
+		return zc__errno_name(err);
+	case T_SHORT:
+		return "1 byte";
+	case T_ZERO:
+		return "0";
+	default:
+		return "call";
+	}
+}
+
+/* One fault on the nth call of sys (0: every call). */
+static void one(const struct scen *s, enum t_sys sys, unsigned int nth, enum side side,
+		enum t_fault_kind kind, int err, enum cls cls, bool lossless)
+{
+	struct fcase c = { .cls = cls, .lossless = lossless };
+
+	/* write and splice to dst returning 0 is reported as EIO. */
+	c.err = kind == T_FAIL ? err : kind == T_ZERO && cls == C_FATAL ? EIO : 0;
+
+	add_fault(&c, sys, nth, side, kind, err);
+	snprintf(c.what, sizeof(c.what), "%s #%u%s: %s", t_sys_name(sys), nth,
+		 side == SRC ? " on src" : side == DST ? " on dst" : "", kind_name(kind, err));
+	run_case(s, &c);
+}
+
+/* The nth call comes back 1 byte short, the next one fails: a mid-transfer fault. */
+static void mid(const struct scen *s, enum t_sys short_sys, unsigned int short_nth,
+		enum t_sys sys, unsigned int nth, int err, enum cls cls, bool lossless)
+{
+	struct fcase c = { .cls = cls, .err = err, .lossless = lossless };
+
+	add_fault(&c, short_sys, short_nth, ANY, T_SHORT, 0);
+	add_fault(&c, sys, nth, ANY, T_FAIL, err);
+	snprintf(c.what, sizeof(c.what), "%s #%u: 1 byte, then %s #%u: %s", t_sys_name(short_sys),
+		 short_nth, t_sys_name(sys), nth, zc__errno_name(err));
+	run_case(s, &c);
+}
+
+static void truncated(const struct scen *s, enum t_sys sys, unsigned int nth)
+{
+	struct fcase c = { .cls = C_SHORTEN, .truncate = true };
+
+	c.f[0] = (struct fault){ .sys = sys, .nth = nth };
+	snprintf(c.what, sizeof(c.what), "source truncated before %s #%u", t_sys_name(sys), nth);
+	run_case(s, &c);
+}
+
+static bool moves_data(enum t_sys sys)
+{
+	return sys <= T_SYS_SEND;
+}
+
+static bool is_path_call(enum t_sys sys)
+{
+	return sys == T_SYS_COPY_FILE_RANGE || sys == T_SYS_SPLICE || sys == T_SYS_SENDFILE;
+}
+
+/* Errors that mean "not this way": the engine must move on and lose nothing. */
+static const int fallback_errs[] = { ENOSYS, EINVAL, EXDEV, EOPNOTSUPP, EPERM };
+#define NFALLBACK (sizeof(fallback_errs) / sizeof(fallback_errs[0]))
+
+static void data_step(const struct scen *s, const struct t_call *c, int src_fd, int dst_fd)
+{
+	bool sk = seekable(s->src), on_src = c->in == src_fd, on_dst = c->out == dst_fd;
+	unsigned int i;
+
+	one(s, c->sys, c->nth, ANY, T_FAIL, EINTR, C_TRANSIENT, true);
+	one(s, c->sys, c->nth, ANY, T_SHORT, 0, C_COMPLETE, true);
+	/* 0 from a call that reads the source is an early EOF, else an error. */
+	if (on_src || !on_dst)
+		one(s, c->sys, c->nth, ANY, T_ZERO, 0, C_SHORTEN, true);
+	else
+		one(s, c->sys, c->nth, ANY, T_ZERO, 0, C_FATAL, sk);
+	if (on_src && !on_dst) {
+		one(s, c->sys, c->nth, SRC, T_FAIL, EAGAIN, C_TRANSIENT, true);
+		one(s, c->sys, c->nth, SRC, T_FAIL, EIO, C_FATAL, true);
+	}
+	if (on_dst) {
+		one(s, c->sys, c->nth, DST, T_FAIL, EAGAIN, C_TRANSIENT, true);
+		one(s, c->sys, c->nth, DST, T_FAIL, EPIPE, C_FATAL, sk);
+		one(s, c->sys, c->nth, DST, T_FAIL, ENOSPC, C_FATAL, sk);
+		one(s, c->sys, c->nth, DST, T_FAIL, EIO, C_FATAL, sk);
+	}
+	if (is_path_call(c->sys)) {
+		for (i = 0; i < NFALLBACK; i++) {
+			one(s, c->sys, c->nth, ANY, T_FAIL, fallback_errs[i], C_COMPLETE, true);
+			mid(s, c->sys, c->nth, c->sys, c->nth + 1, fallback_errs[i], C_COMPLETE,
+			    true);
+		}
+	}
+	/* Writing from a mapping of a file that shrank: EFAULT ends it early. */
+	if (s->path == ZC_PATH_MMAP_WRITE && (c->sys == T_SYS_WRITE || c->sys == T_SYS_PWRITE))
+		one(s, c->sys, c->nth, ANY, T_FAIL, EFAULT, C_SHORTEN, true);
+	if (sk)
+		truncated(s, c->sys, c->nth);
+}
+
+static void other_step(const struct scen *s, const struct t_call *c, int dst_fd)
+{
+	switch (c->sys) {
+	case T_SYS_MMAP:
+		one(s, c->sys, c->nth, ANY, T_FAIL, ENOMEM, C_COMPLETE, true);
+		one(s, c->sys, c->nth, ANY, T_FAIL, ENODEV, C_COMPLETE, true);
+		one(s, c->sys, c->nth, ANY, T_FAIL, EACCES, C_COMPLETE, true);
+		one(s, c->sys, c->nth, ANY, T_FAIL, EPERM, C_COMPLETE, true);
+		/* The second window fails after the first one moved a byte. */
+		mid(s, s->at && seekable(s->dst) ? T_SYS_PWRITE : T_SYS_WRITE, 1, c->sys,
+		    c->nth + 1, ENODEV, C_COMPLETE, true);
+		truncated(s, c->sys, c->nth);
+		break;
+	case T_SYS_PIPE2:
+		/* No pooled pipe: splice gives way to a path that needs none. */
+		one(s, c->sys, 0, ANY, T_FAIL, EMFILE, C_COMPLETE, true);
+		one(s, c->sys, 0, ANY, T_FAIL, ENFILE, C_COMPLETE, true);
+		break;
+	case T_SYS_FCNTL:
+		/*
+		 * On the destination it is F_GETFL, checking an explicit offset
+		 * against O_APPEND: without the answer the call cannot go on.
+		 */
+		if (c->in == dst_fd) {
+			one(s, c->sys, c->nth, ANY, T_FAIL, EIO, C_FATAL, true);
+			break;
+		}
+		/* On the pooled pipe, F_[GS]ETPIPE_SZ refused: it works at its default size. */
+		one(s, c->sys, c->nth, ANY, T_FAIL, EPERM, C_COMPLETE, true);
+		one(s, c->sys, c->nth, ANY, T_FAIL, EBUSY, C_COMPLETE, true);
+		break;
+	case T_SYS_FSTAT:
+		one(s, c->sys, c->nth, ANY, T_FAIL, EIO, C_FATAL, true);
+		break;
+	case T_SYS_SIGMASK:
+		one(s, c->sys, 0, ANY, T_FAIL, EINVAL, C_COMPLETE, true);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Run the scenario clean, then fault each call it made in turn. */
+static void scenario(const struct scen *s)
+{
+	struct t_call calls[T_TRACE_MAX];
+	const struct t_call *tr;
+	char ctx[100];
+	struct zc_stats st;
+	struct xrun x;
+	size_t n, i;
+	int src_fd, dst_fd;
+	ssize_t r;
+
+	snprintf(ctx, sizeof(ctx), "%s, no fault", s->name);
+	xrun_open(&x, s, ctx);
+	t_fault_reset();
+	r = xrun_go(&x, &st);
+	check_stats(&x, r, errno, &st);
+	expect(&x, r == (ssize_t)want(&x));
+	n = t_fault_trace(&tr);
+	memcpy(calls, tr, n * sizeof(*tr));
+	src_fd = x.src.fd;
+	dst_fd = x.dst.fd;
+	xrun_finish(&x, (uint64_t)r);
+	zc__pipe_discard();
+
+	/* The fds of a fresh run are the same numbers: the same calls use them. */
+	for (i = 0; i < n; i++) {
+		if (moves_data(calls[i].sys))
+			data_step(s, &calls[i], src_fd, dst_fd);
+		else if (calls[i].nth == 1 || calls[i].sys == T_SYS_MMAP)
+			other_step(s, &calls[i], dst_fd);
+	}
+}
+
+static void test_scenario(void **state)
+{
+	scenario(*state);
+}
+
+static void scen_name(struct scen *s)
+{
+	snprintf(s->name, sizeof(s->name), "%s->%s %s%s", t_kind_name(s->src),
+		 t_kind_name(s->dst), s->path ? zc_path_name(s->path) : "auto",
+		 s->at ? " at" : "");
+}
+
+/*
+ * Mid-transfer fallback, seen from the stats and the ZCOPY_DEBUG line:
+ * splice moves one byte, then the kernel refuses splice and read_write
+ * carries the rest.
+ */
+static void test_mid_fallback_stats(void **state)
+{
+	struct scen s = { T_FILE, T_TCP, ZC_PATH_SPLICE, ALL_OFF & ~ZC_NO_SPLICE, false, "" };
+	char line[512] = "";
+	struct zc_stats st;
+	struct xrun x;
+	int err_fd, saved;
+	ssize_t r, n;
+
+	(void)state;
+	scen_name(&s);
+	xrun_open(&x, &s, s.name);
+	t_fault_reset();
+	t_fault_add("splice", 1, T_SHORT, 0);
+	t_fault_add("splice", 3, T_FAIL, EINVAL);
+
+	err_fd = t_file_empty(0);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(err_fd, STDERR_FILENO), STDERR_FILENO);
+	zc__debug = 1;
+	r = xrun_go(&x, &st);
+	zc__debug = 0;
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+
+	assert_int_equal(r, SIZE);
+	assert_int_equal(st.error, 0);
+	assert_int_equal(st.npaths, 2);
+	assert_int_equal(st.paths[0], ZC_PATH_SPLICE);
+	assert_int_equal(st.paths[1], ZC_PATH_READ_WRITE);
+	assert_int_equal(st.nfallbacks, 1);
+	assert_int_equal(st.fallback_path[0], ZC_PATH_SPLICE);
+	assert_int_equal(st.fallback_errno[0], EINVAL);
+	n = pread(err_fd, line, sizeof(line) - 1, 0);
+	assert_true(n > 0);
+	close(err_fd);
+	if (!strstr(line, " path=splice,read_write fallback=splice:EINVAL "))
+		fail_msg("debug line: %s", line);
+	t_fault_reset();
+	check_offsets(&x, SIZE);
+	xrun_finish(&x, SIZE);
+}
+
+/* No pooled pipe to be had: socket to socket still arrives whole, by read/write. */
+static void test_emfile(void **state)
+{
+	struct scen s = { T_UNIX, T_TCP, ZC_PATH_NONE, 0, false, "" };
+	struct zc_stats st;
+	struct xrun x;
+	int fds;
+
+	(void)state;
+	zc__pipe_discard();
+	fds = t_fd_count();
+	scen_name(&s);
+	xrun_open(&x, &s, s.name);
+	t_fault_reset();
+	t_fault_add("pipe2", 0, T_FAIL, EMFILE);
+	assert_int_equal(xrun_go(&x, &st), SIZE);
+	assert_int_equal(t_fault_fired(), 1);
+	assert_int_equal(st.npaths, 1);
+	assert_int_equal(st.path, ZC_PATH_READ_WRITE);
+	assert_int_equal(st.fallback_path[0], ZC_PATH_SPLICE);
+	assert_int_equal(st.fallback_errno[0], EMFILE);
+	t_fault_reset();
+	xrun_finish(&x, SIZE);
+	zc__pipe_discard();
+	assert_int_equal(t_fd_count(), fds);
+}
+
+/* Every name in lib/sys.h goes through the seam: a fault on it fires. */
+static void test_seam_complete(void **state)
+{
+	char buf[8192], *p;
+	unsigned int n = 0;
+	size_t len;
+	FILE *f = fopen(T_SYS_H, "r");
+
+	(void)state;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	for (p = strstr(buf, " zc_sys_"); p; p = strstr(p + 1, " zc_sys_")) {
+		char name[32];
+
+		if (sscanf(p, " zc_sys_%31[a-z0-9_](", name) != 1 || !strchr(p, '('))
+			continue;
+		if (t_sys_id(name) == T_SYS_MAX)
+			fail_msg("zc_sys_%s has no wrapper in tests/fault.c", name);
+		n++;
+	}
+	assert_int_equal(n, T_SYS_MAX);
+
+	/* Calls from this file are wrapped too: none reaches the kernel here. */
+	t_fault_reset();
+	for (n = 0; n < T_SYS_MAX; n++)
+		t_fault_add(t_sys_name((enum t_sys)n), 0, T_FAIL, ENOTRECOVERABLE);
+	{
+		int64_t off = 0;
+		void *addr = NULL;
+		int pfd[2];
+		sigset_t set;
+
+		sigemptyset(&set);
+		assert_int_equal(zc_sys_copy_file_range(-1, &off, -1, &off, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_splice(-1, NULL, -1, NULL, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sendfile(-1, -1, NULL, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_read(-1, buf, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_pread(-1, buf, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_write(-1, buf, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_pwrite(-1, buf, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_send(-1, buf, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mmap(&addr, 1, 0, 0, -1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_munmap(NULL, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fstat(-1, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fstatfs(-1, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_lseek(-1, 0, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_pipe2(pfd, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fcntl(-1, 0, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_ioctl(-1, 0, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_poll(NULL, 0, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_close(-1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sigmask(SIG_BLOCK, &set, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sigpending(&set), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sigtimedwait(&set), -ENOTRECOVERABLE);
+	}
+	{
+		/* Shared-memory regions */
+		struct msghdr msg = { 0 };
+		struct iovec iov = { buf, 1 };
+		struct timespec ts = { 0, 0 };
+		void *addr = NULL;
+
+		assert_int_equal(zc_sys_open("/", 0, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_linkat(-1, "", -1, "", 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_unlinkat(-1, "", 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fstatat(-1, "", NULL, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fchmod(-1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_ftruncate(-1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fallocate(-1, 0, 0, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_flock(-1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fsetxattr(-1, "", buf, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_fgetxattr(-1, "", buf, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_getdents64(-1, buf, 1), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_memfd_create("", 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_shmget(0, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_shmat(-1, &addr, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_shmdt(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_shmctl(-1, 0, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_msync(NULL, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mremap(&addr, 1, 1, 0), -ENOTRECOVERABLE);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		assert_int_equal(zc_sys_sendmsg(-1, &msg, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_recvmsg(-1, &msg, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_vmsplice(-1, &iov, 1, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mutex_init(NULL, NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mutex_lock(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mutex_trylock(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mutex_unlock(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_mutex_consistent(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sem_init(NULL, 0), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sem_wait(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sem_trywait(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sem_timedwait(NULL, &ts), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_sem_post(NULL), -ENOTRECOVERABLE);
+		assert_int_equal(zc_sys_clock_gettime(0, &ts), -ENOTRECOVERABLE);
+	}
+	assert_int_equal(t_fault_fired(), T_SYS_MAX);
+	t_fault_reset();
+}
+
+/* Each path on its own (read_write always stays), as in test-pairs. */
+static const struct {
+	uint32_t path;
+	unsigned int flags;
+} forced[] = {
+	{ ZC_PATH_NONE, 0 },
+	{ ZC_PATH_COPY_FILE_RANGE, ALL_OFF & ~ZC_NO_COPY_FILE_RANGE },
+	{ ZC_PATH_SPLICE, ALL_OFF & ~ZC_NO_SPLICE },
+	{ ZC_PATH_SENDFILE, ALL_OFF & ~ZC_NO_SENDFILE },
+	{ ZC_PATH_MMAP_WRITE, ALL_OFF & ~ZC_NO_MMAP },
+	{ ZC_PATH_READ_WRITE, ALL_OFF },
+};
+#define NFORCED (sizeof(forced) / sizeof(forced[0]))
+
+/* Whether forcing path gives a run of its own, not just read_write again. */
+static bool applies(uint32_t path, enum t_kind src, enum t_kind dst)
+{
+	switch (path) {
+	case ZC_PATH_COPY_FILE_RANGE:
+		return seekable(src) && seekable(dst);
+	case ZC_PATH_SENDFILE:
+	case ZC_PATH_MMAP_WRITE:
+		return seekable(src);
+	}
+	return true;
+}
+
+int main(void)
+{
+	static const enum t_kind srcs[] = { T_FILE, T_MEMFD, T_PIPE, T_TCP, T_UNIX };
+	static const enum t_kind dsts[] = { T_FILE, T_MEMFD, T_PIPE, T_TCP, T_UNIX, T_NULL };
+	static struct scen scens[2 * 5 * 6 * NFORCED];
+	static struct CMUnitTest tests[2 * 5 * 6 * NFORCED + 3];
+	size_t i, j, f, n = 0, t = 0;
+	int at, r;
+
+	/* A feeder whose reader the library closed early must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	pattern = t_pattern(SIZE, 4);
+	tests[t++] = (struct CMUnitTest){ "seam covers sys.h", test_seam_complete, NULL, NULL, NULL };
+	tests[t++] = (struct CMUnitTest){ "mid-transfer fallback stats", test_mid_fallback_stats,
+					  NULL, NULL, NULL };
+	tests[t++] = (struct CMUnitTest){ "EMFILE", test_emfile, NULL, NULL, NULL };
+	for (at = 0; at < 2; at++) {
+		for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+			for (j = 0; j < sizeof(dsts) / sizeof(dsts[0]); j++) {
+				for (f = 0; f < NFORCED; f++) {
+					struct scen *s = &scens[n];
+
+					if (!applies(forced[f].path, srcs[i], dsts[j]))
+						continue;
+					if (at && !seekable(srcs[i]) && !seekable(dsts[j]))
+						continue;
+					*s = (struct scen){ srcs[i], dsts[j], forced[f].path,
+							    forced[f].flags, at, "" };
+					scen_name(s);
+					tests[t++] = (struct CMUnitTest){ s->name, test_scenario,
+									  NULL, NULL, s };
+					n++;
+				}
+			}
+		}
+	}
+	r = _cmocka_run_group_tests("faults", tests, t, NULL, NULL);
+	free((void *)pattern);
+	return r;
+}
