@@ -46,7 +46,7 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 read -ra cflags <<<"$(pkg-config --cflags zcopy)"
 read -ra libs <<<"$(pkg-config --libs zcopy)"
 cc "$src/tests/install/prog.c" "${cflags[@]}" "${libs[@]}" -o prog-shared
-LD_LIBRARY_PATH=$prefix/lib ldd prog-shared | grep -q "libzcopy.so.1 => $prefix/lib/" ||
+LD_LIBRARY_PATH=$prefix/lib ldd prog-shared | grep "libzcopy.so.1 => $prefix/lib/" >/dev/null ||
 	fail "prog-shared does not load the installed library"
 LD_LIBRARY_PATH=$prefix/lib ./prog-shared data >out 2>err || fail "prog-shared: $(cat err)"
 cmp -s data out || fail "prog-shared copied the wrong bytes"
@@ -57,7 +57,7 @@ read -ra libs <<<"$(pkg-config --static --libs zcopy)"
 libs=("${libs[@]/#-lzcopy/-Wl,-Bstatic -lzcopy -Wl,-Bdynamic}")
 read -ra libs <<<"${libs[*]}"
 cc "$src/tests/install/prog.c" "${cflags[@]}" "${libs[@]}" -o prog-static
-readelf -d prog-static | grep -q 'libzcopy' && fail "prog-static still needs libzcopy.so"
+readelf -d prog-static | grep 'libzcopy' >/dev/null && fail "prog-static still needs libzcopy.so"
 ./prog-static data >out 2>err || fail "prog-static: $(cat err)"
 cmp -s data out || fail "prog-static copied the wrong bytes"
 
