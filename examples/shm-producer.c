@@ -3,7 +3,8 @@
  * shm-producer NAME COUNT [CONSUMER...]: make a named region holding a ring
  * guarded by a robust mutex, publish it only once its locks are ready, and
  * write COUNT messages into it. With CONSUMER, start that program with
- * NAME added to its arguments and exit with its status.
+ * NAME added to its arguments and exit with its status. NAME "-" picks
+ * "shm-producer-PID", so runs side by side never meet.
  *
  * The region is created unpublished: a consumer that opens NAME can never
  * find locks that are not yet initialised.
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "shm-ring.h"
 
@@ -79,6 +81,8 @@ static int spawn_consumer(char **argv, int argc, const char *name, pid_t *pid)
 int main(int argc, char **argv)
 {
 	struct zc_region r;
+	char own[64];
+	const char *name;
 	uint64_t total;
 	pid_t pid = -1;
 	int status = 0, rc = 1;
@@ -88,9 +92,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	total = strtoull(argv[2], NULL, 10);
-	if (setup(&r, argv[1], total) < 0)
+	snprintf(own, sizeof(own), "shm-producer-%d", (int)getpid());
+	name = strcmp(argv[1], "-") == 0 ? own : argv[1];
+	if (setup(&r, name, total) < 0)
 		goto out;
-	if (argc > 3 && spawn_consumer(argv + 3, argc - 3, argv[1], &pid) < 0)
+	if (argc > 3 && spawn_consumer(argv + 3, argc - 3, name, &pid) < 0)
 		goto out;
 	if (produce(&r, total) < 0)
 		goto out;
