@@ -237,6 +237,15 @@ static void test_size_on_open(void **state)
 	assert_int_equal(zc_region_create(&o, name, 999999, 0, ZC_REGION_OPEN_OR_CREATE), 0);
 	assert_false(o.flags & ZC_REGION_CREATED);
 	assert_int_equal(o.size, 12345);
+	assert_int_equal(zc_region_close(&o), 0);
+
+	/* Resized by its creator: the next opener finds the new size. */
+	memset(r.addr, 0x42, 12345);
+	assert_int_equal(zc_region_resize(&r, 4 * 4096 + 1), 0);
+	assert_int_equal(zc_region_open(&o, name, 0), 0);
+	assert_int_equal(o.size, 4 * 4096 + 1);
+	assert_int_equal(((unsigned char *)o.addr)[12344], 0x42);
+	assert_int_equal(((unsigned char *)o.addr)[12345], 0);
 	assert_int_equal(zc_region_unlink(name), 0);
 	assert_int_equal(zc_region_close(&o), 0);
 	assert_int_equal(zc_region_close(&r), 0);
