@@ -82,8 +82,6 @@ static void scen_open(struct t_xrun *x, const struct scen *s, const char *ctx)
 	};
 
 	t_xrun_open(x, &c, pattern, ctx);
-	/* Each run starts without a pooled pipe, so the calls it makes are the same. */
-	zc__pipe_discard();
 }
 
 static void truncate_src(void *arg)
@@ -115,11 +113,9 @@ static void run_case(const struct scen *s, const struct fcase *c)
 	struct zc_stats st;
 	struct t_xrun x;
 	uint64_t moved;
-	int fds, err;
 	ssize_t r;
+	int err;
 
-	zc__pipe_discard();
-	fds = t_fd_count();
 	snprintf(ctx, sizeof(ctx), "%s, %s", s->name, c->what);
 	scen_open(&x, s, ctx);
 	/*
@@ -150,14 +146,7 @@ static void run_case(const struct scen *s, const struct fcase *c)
 		t_expect(&x, st.error == 0);
 		break;
 	}
-	t_xrun_check_offsets(&x, moved);
-	if (c->lossless)
-		moved = t_xrun_retry(&x, moved);
-	t_fault_reset();
-	t_xrun_finish(&x, moved);
-	zc__pipe_discard();
-	if (t_fd_count() != fds)
-		fail_msg("%s: %d fds open before, %d after", ctx, fds, t_fd_count());
+	t_xrun_end(&x, moved, c->lossless);
 }
 
 static void add_fault(struct fcase *c, enum t_sys sys, unsigned int nth, enum side side,
@@ -323,8 +312,7 @@ static void scenario(const struct scen *s)
 	memcpy(calls, tr, n * sizeof(*tr));
 	src_fd = x.src.fd;
 	dst_fd = x.dst.fd;
-	t_xrun_finish(&x, (uint64_t)r);
-	zc__pipe_discard();
+	t_xrun_end(&x, (uint64_t)r, false);
 
 	/* The fds of a fresh run are the same numbers: the same calls use them. */
 	for (i = 0; i < n; i++) {
@@ -392,8 +380,7 @@ static void test_mid_fallback_stats(void **state)
 	if (!strstr(line, " path=splice,read_write fallback=splice:EINVAL "))
 		fail_msg("debug line: %s", line);
 	t_fault_reset();
-	t_xrun_check_offsets(&x, SIZE);
-	t_xrun_finish(&x, SIZE);
+	t_xrun_end(&x, SIZE, false);
 }
 
 /* No pooled pipe to be had: socket to socket still arrives whole, by read/write. */
@@ -402,11 +389,8 @@ static void test_emfile(void **state)
 	struct scen s = { T_UNIX, T_TCP, ZC_PATH_NONE, 0, false, "" };
 	struct zc_stats st;
 	struct t_xrun x;
-	int fds;
 
 	(void)state;
-	zc__pipe_discard();
-	fds = t_fd_count();
 	scen_name(&s);
 	scen_open(&x, &s, s.name);
 	t_fault_reset();
@@ -417,10 +401,7 @@ static void test_emfile(void **state)
 	assert_int_equal(st.path, ZC_PATH_READ_WRITE);
 	assert_int_equal(st.fallback_path[0], ZC_PATH_SPLICE);
 	assert_int_equal(st.fallback_errno[0], EMFILE);
-	t_fault_reset();
-	t_xrun_finish(&x, SIZE);
-	zc__pipe_discard();
-	assert_int_equal(t_fd_count(), fds);
+	t_xrun_end(&x, SIZE, false);
 }
 
 /* Every name in lib/sys.h goes through the seam: a fault on it fires. */

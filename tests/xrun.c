@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "fault.h"
+#include "internal.h"
 #include "xrun.h"
 
 bool t_seekable(enum t_kind k)
@@ -43,6 +44,8 @@ void t_xrun_open(struct t_xrun *x, const struct t_xrun_cfg *c, const unsigned ch
 		 const char *ctx)
 {
 	memset(x, 0, sizeof(*x));
+	zc__pipe_discard();
+	x->fds = t_fd_count();
 	x->c = *c;
 	x->data = data;
 	x->ctx = ctx;
@@ -121,7 +124,7 @@ uint64_t t_xrun_retry(struct t_xrun *x, uint64_t moved)
 	return moved;
 }
 
-void t_xrun_finish(struct t_xrun *x, uint64_t moved)
+static void finish(struct t_xrun *x, uint64_t moved)
 {
 	const unsigned char *got, *want = x->data + x->c.src_start;
 	size_t len, i, start = x->c.dst_start;
@@ -147,4 +150,16 @@ void t_xrun_finish(struct t_xrun *x, uint64_t moved)
 	}
 	free(x->dst.got);
 	x->dst.got = NULL;
+}
+
+void t_xrun_end(struct t_xrun *x, uint64_t moved, bool retry)
+{
+	t_xrun_check_offsets(x, moved);
+	if (retry)
+		moved = t_xrun_retry(x, moved);
+	t_fault_reset();
+	finish(x, moved);
+	zc__pipe_discard();
+	if (t_fd_count() != x->fds)
+		fail_msg("%s: %d fds open before, %d after", x->ctx, x->fds, t_fd_count());
 }

@@ -38,11 +38,15 @@ struct t_xrun {
 	uint64_t dst_off;
 	uint64_t intact;	/* how much of dst must match the source */
 	const char *ctx;	/* said first in every failure */
+	int fds;		/* fds open before the run */
 };
 
 bool t_seekable(enum t_kind k);
 
-/* Open both ends. A stream source yields data[src_start, size). */
+/*
+ * Drop the pooled pipe (so every run makes the same calls), count the fds,
+ * and open both ends. A stream source yields data[src_start, size).
+ */
 void t_xrun_open(struct t_xrun *x, const struct t_xrun_cfg *c, const unsigned char *data,
 		 const char *ctx);
 /* zc_transfer_at() for up to len more bytes (ZC_ALL: to the end). */
@@ -54,8 +58,12 @@ void t_xrun_check_stats(struct t_xrun *x, ssize_t r, int err, const struct zc_st
 void t_xrun_check_offsets(struct t_xrun *x, uint64_t moved);
 /* Call again, without faults, until t_xrun_want() bytes moved. Returns the total. */
 uint64_t t_xrun_retry(struct t_xrun *x, uint64_t moved);
-/* Close both ends; dst must hold exactly the first moved bytes. */
-void t_xrun_finish(struct t_xrun *x, uint64_t moved);
+/*
+ * After a call that moved `moved` bytes: check the offsets, retry to the end
+ * if nothing can have been lost, close both ends, check that dst holds
+ * exactly the bytes that moved, and that no fd is left over.
+ */
+void t_xrun_end(struct t_xrun *x, uint64_t moved, bool retry);
 
 #define t_expect(x, cond)                                                             \
 	do {                                                                          \
