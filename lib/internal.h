@@ -57,7 +57,10 @@ struct zc__xfer {
  * A path moves up to len bytes and returns how many reached dst (> 0), 0 at
  * end of input, or -errno with nothing moved and both offsets unchanged.
  * When it has moved bytes and then hits an error it cannot undo, it returns
- * the count and leaves the errno in x->err.
+ * the count and leaves the errno in x->err. A step that took bytes from a
+ * source that cannot take them back and could not deliver them also sets
+ * x->err when it returns -errno, so that no other path carries on as if
+ * nothing was lost.
  */
 typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 

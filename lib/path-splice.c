@@ -91,10 +91,11 @@ static ssize_t settle_rest(struct zc__xfer *x, struct zc__pipe *p, size_t done, 
 	} else {
 		zc__pipe_discard();
 	}
-	if (done == 0)
+	if (done == 0 && zc__seekable(&x->src))
 		return -err;
+	/* Bytes a socket gave us are gone: the call must end here, even on a fall-back errno. */
 	x->err = err;
-	return (ssize_t)done;
+	return done ? (ssize_t)done : -err;
 }
 
 /* Move the n bytes now in the pipe on to dst. */

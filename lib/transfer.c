@@ -189,8 +189,9 @@ static void run(struct zc__xfer *x)
 		}
 		if (r == 0 && !maybe_fake_eof(x, chain[i]))
 			return;
-		if (r < 0 && !zc__falls_back(chain[i], (int)-r)) {
-			x->err = (int)-r;
+		/* A step that dropped bytes sets x->err: no path may go on past the hole. */
+		if (r < 0 && (x->err || !zc__falls_back(chain[i], (int)-r))) {
+			x->err = x->err ? x->err : (int)-r;
 			return;
 		}
 		note_fallback(x, chain[i], (int)-r);

@@ -27,6 +27,7 @@
 #include "fault.h"
 #include "helpers.h"
 #include "internal.h"
+#include "xrun.h"
 
 #define ALL_OFF (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP)
 
@@ -35,8 +36,6 @@
 /* Explicit offsets start off page alignment, to test mmap's window base. */
 #define SRC_START 4099
 #define DST_START 17
-/* Where the fds' own offsets sit in explicit-offset runs: they must not move. */
-#define FD_POS 7
 
 struct scen {
 	enum t_kind src;
@@ -74,156 +73,17 @@ struct fcase {
 	char what[96];
 };
 
-struct xrun {
-	const struct scen *s;
-	const unsigned char *data;
-	struct t_end src;
-	struct t_end dst;
-	uint64_t src_off;
-	uint64_t dst_off;
-	uint64_t intact;	/* how much of dst must match the source */
-	const char *ctx;
-};
-
 static const unsigned char *pattern;
 
-static bool seekable(enum t_kind k)
+static void scen_open(struct t_xrun *x, const struct scen *s, const char *ctx)
 {
-	return k == T_FILE || k == T_MEMFD;
-}
+	struct t_xrun_cfg c = {
+		.src = s->src, .dst = s->dst, .flags = s->flags, .at = s->at, .size = SIZE,
+		.src_start = s->at ? SRC_START : 0, .dst_start = s->at ? DST_START : 0,
+		.len = ZC_ALL,
+	};
 
-static bool src_at(const struct xrun *x)
-{
-	return x->s->at && seekable(x->s->src);
-}
-
-static bool dst_at(const struct xrun *x)
-{
-	return x->s->at && seekable(x->s->dst);
-}
-
-static size_t src_start(const struct xrun *x)
-{
-	return src_at(x) ? SRC_START : 0;
-}
-
-static size_t want(const struct xrun *x)
-{
-	return SIZE - src_start(x);
-}
-
-#define expect(x, cond)                                                       \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			fail_msg("%s: expected %s (%s:%d)", (x)->ctx, #cond, __FILE__, \
-				 __LINE__);                                   \
-	} while (0)
-
-static void xrun_open(struct xrun *x, const struct scen *s, const char *ctx)
-{
-	memset(x, 0, sizeof(*x));
-	x->s = s;
-	x->data = pattern;
-	x->ctx = ctx;
-	x->intact = UINT64_MAX;
-	t_src_open(&x->src, s->src, pattern, SIZE);
-	t_sink_open(&x->dst, s->dst);
-	if (src_at(x)) {
-		x->src_off = SRC_START;
-		assert_int_equal(lseek(x->src.fd, FD_POS, SEEK_SET), FD_POS);
-	}
-	if (dst_at(x)) {
-		x->dst_off = DST_START;
-		assert_int_equal(lseek(x->dst.fd, FD_POS, SEEK_SET), FD_POS);
-	}
-	/* Each run starts without a pooled pipe, so the calls it makes are the same. */
-	zc__pipe_discard();
-}
-
-static ssize_t xrun_go(struct xrun *x, struct zc_stats *st)
-{
-	return zc_transfer_at(x->src.fd, src_at(x) ? &x->src_off : NULL, x->dst.fd,
-			      dst_at(x) ? &x->dst_off : NULL, ZC_ALL, x->s->flags, st);
-}
-
-static void check_offsets(struct xrun *x, uint64_t moved)
-{
-	if (src_at(x)) {
-		expect(x, x->src_off == SRC_START + moved);
-		expect(x, lseek(x->src.fd, 0, SEEK_CUR) == FD_POS);
-	} else if (seekable(x->s->src)) {
-		expect(x, (uint64_t)lseek(x->src.fd, 0, SEEK_CUR) == moved);
-	}
-	if (dst_at(x)) {
-		expect(x, x->dst_off == DST_START + moved);
-		expect(x, lseek(x->dst.fd, 0, SEEK_CUR) == FD_POS);
-	} else if (seekable(x->s->dst)) {
-		expect(x, (uint64_t)lseek(x->dst.fd, 0, SEEK_CUR) == moved);
-	}
-}
-
-/* Close both ends and check that dst got exactly the first moved bytes. */
-static void xrun_finish(struct xrun *x, uint64_t moved)
-{
-	const unsigned char *got;
-	size_t len, i;
-
-	t_sink_finish(&x->dst);
-	t_src_close(&x->src);
-	got = x->dst.got;
-	len = x->dst.got_len;
-	if (dst_at(x) && moved) {
-		expect(x, len == DST_START + moved);
-		for (i = 0; i < DST_START; i++)
-			expect(x, got[i] == 0);
-		got += DST_START;
-		len -= DST_START;
-	}
-	if (x->s->dst != T_NULL) {
-		expect(x, len == moved);
-		moved = moved < x->intact ? moved : x->intact;
-		if (memcmp(got, x->data + src_start(x), moved) != 0)
-			print_error("%s: destination is not the source's prefix\n", x->ctx);
-		t_assert_bytes(got, moved, x->data + src_start(x), moved);
-	}
-	free(x->dst.got);
-}
-
-/* What every call must report, whatever happened to it. */
-static void check_stats(struct xrun *x, ssize_t r, int err, const struct zc_stats *st)
-{
-	if (r < 0) {
-		expect(x, err != 0);
-		expect(x, err == st->error);
-		expect(x, st->bytes == 0);
-	} else {
-		expect(x, st->bytes == (uint64_t)r);
-	}
-	expect(x, (st->npaths == 0) == (st->bytes == 0));
-	if (st->npaths)
-		expect(x, st->paths[st->npaths - 1] == st->path);
-	expect(x, st->src_type != ZC_FD_UNKNOWN || st->error);
-}
-
-/* Call again until EOF, as a caller would after EINTR or EAGAIN. */
-static uint64_t retry(struct xrun *x, uint64_t moved)
-{
-	struct zc_stats st;
-	ssize_t r;
-	int i;
-
-	t_fault_reset();
-	for (i = 0; i < 4; i++) {
-		r = xrun_go(x, &st);
-		check_stats(x, r, errno, &st);
-		expect(x, r >= 0);
-		if (r == 0)
-			break;
-		moved += (uint64_t)r;
-	}
-	expect(x, moved == want(x));
-	check_offsets(x, moved);
-	return moved;
+	t_xrun_open(x, &c, pattern, ctx);
 }
 
 static void truncate_src(void *arg)
@@ -234,7 +94,7 @@ static void truncate_src(void *arg)
 		abort();
 }
 
-static void install(struct xrun *x, const struct fcase *c)
+static void install(struct t_xrun *x, const struct fcase *c)
 {
 	int i, fd;
 
@@ -253,51 +113,42 @@ static void run_case(const struct scen *s, const struct fcase *c)
 {
 	char ctx[200];
 	struct zc_stats st;
-	struct xrun x;
+	struct t_xrun x;
 	uint64_t moved;
-	int fds, err;
 	ssize_t r;
+	int err;
 
-	zc__pipe_discard();
-	fds = t_fd_count();
 	snprintf(ctx, sizeof(ctx), "%s, %s", s->name, c->what);
-	xrun_open(&x, s, ctx);
+	scen_open(&x, s, ctx);
 	/*
 	 * Bytes past the new end were in flight as the file shrank: sendfile and
 	 * splice hand over page references, and mmap sees the zeroed tail of the
 	 * last page. Only what lies before the cut must arrive intact.
 	 */
 	if (c->truncate)
-		x.intact = SIZE / 2 - src_start(&x);
+		x.intact = SIZE / 2 - x.c.src_start;
 	install(&x, c);
-	r = xrun_go(&x, &st);
+	r = t_xrun_go(&x, ZC_ALL, &st);
 	err = errno;
-	check_stats(&x, r, err, &st);
+	t_xrun_check_stats(&x, r, err, &st);
 	if (st.error && st.error != c->err)
 		fail_msg("%s: ended with %s, expected %s", ctx, zc__errno_name(st.error),
 			 c->err ? zc__errno_name(c->err) : "no error");
 	moved = r > 0 ? (uint64_t)r : 0;
-	expect(&x, moved <= want(&x));
+	t_expect(&x, moved <= t_xrun_want(&x));
 	switch (c->cls) {
 	case C_COMPLETE:
-		expect(&x, moved == want(&x) && st.error == 0);
+		t_expect(&x, moved == t_xrun_want(&x) && st.error == 0);
 		break;
 	case C_TRANSIENT:
 	case C_FATAL:
-		expect(&x, moved == want(&x) || st.error == c->err);
+		t_expect(&x, moved == t_xrun_want(&x) || st.error == c->err);
 		break;
 	case C_SHORTEN:
-		expect(&x, st.error == 0);
+		t_expect(&x, st.error == 0);
 		break;
 	}
-	check_offsets(&x, moved);
-	if (c->lossless)
-		moved = retry(&x, moved);
-	t_fault_reset();
-	xrun_finish(&x, moved);
-	zc__pipe_discard();
-	if (t_fd_count() != fds)
-		fail_msg("%s: %d fds open before, %d after", ctx, fds, t_fd_count());
+	t_xrun_end(&x, moved, c->lossless);
 }
 
 static void add_fault(struct fcase *c, enum t_sys sys, unsigned int nth, enum side side,
@@ -373,7 +224,7 @@ static const int fallback_errs[] = { ENOSYS, EINVAL, EXDEV, EOPNOTSUPP, EPERM };
 
 static void data_step(const struct scen *s, const struct t_call *c, int src_fd, int dst_fd)
 {
-	bool sk = seekable(s->src), on_src = c->in == src_fd, on_dst = c->out == dst_fd;
+	bool sk = t_seekable(s->src), on_src = c->in == src_fd, on_dst = c->out == dst_fd;
 	unsigned int i;
 
 	one(s, c->sys, c->nth, ANY, T_FAIL, EINTR, C_TRANSIENT, true);
@@ -416,7 +267,7 @@ static void other_step(const struct scen *s, const struct t_call *c, int dst_fd)
 		one(s, c->sys, c->nth, ANY, T_FAIL, EACCES, C_COMPLETE, true);
 		one(s, c->sys, c->nth, ANY, T_FAIL, EPERM, C_COMPLETE, true);
 		/* The second window fails after the first one moved a byte. */
-		mid(s, s->at && seekable(s->dst) ? T_SYS_PWRITE : T_SYS_WRITE, 1, c->sys,
+		mid(s, s->at && t_seekable(s->dst) ? T_SYS_PWRITE : T_SYS_WRITE, 1, c->sys,
 		    c->nth + 1, ENODEV, C_COMPLETE, true);
 		truncated(s, c->sys, c->nth);
 		break;
@@ -456,23 +307,22 @@ static void scenario(const struct scen *s)
 	const struct t_call *tr;
 	char ctx[100];
 	struct zc_stats st;
-	struct xrun x;
+	struct t_xrun x;
 	size_t n, i;
 	int src_fd, dst_fd;
 	ssize_t r;
 
 	snprintf(ctx, sizeof(ctx), "%s, no fault", s->name);
-	xrun_open(&x, s, ctx);
+	scen_open(&x, s, ctx);
 	t_fault_reset();
-	r = xrun_go(&x, &st);
-	check_stats(&x, r, errno, &st);
-	expect(&x, r == (ssize_t)want(&x));
+	r = t_xrun_go(&x, ZC_ALL, &st);
+	t_xrun_check_stats(&x, r, errno, &st);
+	t_expect(&x, r == (ssize_t)t_xrun_want(&x));
 	n = t_fault_trace(&tr);
 	memcpy(calls, tr, n * sizeof(*tr));
 	src_fd = x.src.fd;
 	dst_fd = x.dst.fd;
-	xrun_finish(&x, (uint64_t)r);
-	zc__pipe_discard();
+	t_xrun_end(&x, (uint64_t)r, false);
 
 	/* The fds of a fresh run are the same numbers: the same calls use them. */
 	for (i = 0; i < n; i++) {
@@ -505,13 +355,13 @@ static void test_mid_fallback_stats(void **state)
 	struct scen s = { T_FILE, T_TCP, ZC_PATH_SPLICE, ALL_OFF & ~ZC_NO_SPLICE, false, "" };
 	char line[512] = "";
 	struct zc_stats st;
-	struct xrun x;
+	struct t_xrun x;
 	int err_fd, saved;
 	ssize_t r, n;
 
 	(void)state;
 	scen_name(&s);
-	xrun_open(&x, &s, s.name);
+	scen_open(&x, &s, s.name);
 	t_fault_reset();
 	t_fault_add("splice", 1, T_SHORT, 0);
 	t_fault_add("splice", 3, T_FAIL, EINVAL);
@@ -521,7 +371,7 @@ static void test_mid_fallback_stats(void **state)
 	assert_true(saved >= 0);
 	assert_int_equal(dup2(err_fd, STDERR_FILENO), STDERR_FILENO);
 	zc__debug = 1;
-	r = xrun_go(&x, &st);
+	r = t_xrun_go(&x, ZC_ALL, &st);
 	zc__debug = 0;
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
@@ -540,8 +390,7 @@ static void test_mid_fallback_stats(void **state)
 	if (!strstr(line, " path=splice,read_write fallback=splice:EINVAL "))
 		fail_msg("debug line: %s", line);
 	t_fault_reset();
-	check_offsets(&x, SIZE);
-	xrun_finish(&x, SIZE);
+	t_xrun_end(&x, SIZE, false);
 }
 
 /* No pooled pipe to be had: socket to socket still arrives whole, by read/write. */
@@ -549,26 +398,20 @@ static void test_emfile(void **state)
 {
 	struct scen s = { T_UNIX, T_TCP, ZC_PATH_NONE, 0, false, "" };
 	struct zc_stats st;
-	struct xrun x;
-	int fds;
+	struct t_xrun x;
 
 	(void)state;
-	zc__pipe_discard();
-	fds = t_fd_count();
 	scen_name(&s);
-	xrun_open(&x, &s, s.name);
+	scen_open(&x, &s, s.name);
 	t_fault_reset();
 	t_fault_add("pipe2", 0, T_FAIL, EMFILE);
-	assert_int_equal(xrun_go(&x, &st), SIZE);
+	assert_int_equal(t_xrun_go(&x, ZC_ALL, &st), SIZE);
 	assert_int_equal(t_fault_fired(), 1);
 	assert_int_equal(st.npaths, 1);
 	assert_int_equal(st.path, ZC_PATH_READ_WRITE);
 	assert_int_equal(st.fallback_path[0], ZC_PATH_SPLICE);
 	assert_int_equal(st.fallback_errno[0], EMFILE);
-	t_fault_reset();
-	xrun_finish(&x, SIZE);
-	zc__pipe_discard();
-	assert_int_equal(t_fd_count(), fds);
+	t_xrun_end(&x, SIZE, false);
 }
 
 /* Every name in lib/sys.h goes through the seam: a fault on it fires. */
@@ -693,10 +536,10 @@ static bool applies(uint32_t path, enum t_kind src, enum t_kind dst)
 {
 	switch (path) {
 	case ZC_PATH_COPY_FILE_RANGE:
-		return seekable(src) && seekable(dst);
+		return t_seekable(src) && t_seekable(dst);
 	case ZC_PATH_SENDFILE:
 	case ZC_PATH_MMAP_WRITE:
-		return seekable(src);
+		return t_seekable(src);
 	}
 	return true;
 }
@@ -725,7 +568,7 @@ int main(void)
 
 					if (!applies(forced[f].path, srcs[i], dsts[j]))
 						continue;
-					if (at && !seekable(srcs[i]) && !seekable(dsts[j]))
+					if (at && !t_seekable(srcs[i]) && !t_seekable(dsts[j]))
 						continue;
 					*s = (struct scen){ srcs[i], dsts[j], forced[f].path,
 							    forced[f].flags, at, "" };
