@@ -107,6 +107,9 @@ static void install(struct t_xrun *x, const struct fcase *c)
 	}
 }
 
+/* Faulted runs of the current scenario, for its summary line. */
+static unsigned int nruns;
+
 static void run_case(const struct scen *s, const struct fcase *c)
 {
 	char ctx[200];
@@ -116,6 +119,7 @@ static void run_case(const struct scen *s, const struct fcase *c)
 	ssize_t r;
 	int err;
 
+	nruns++;
 	snprintf(ctx, sizeof(ctx), "%s, %s", s->name, c->what);
 	scen_open(&x, s, ctx);
 	/*
@@ -315,12 +319,14 @@ static void scenario(const struct scen *s)
 	t_xrun_end(&x, (uint64_t)r, false);
 
 	/* The fds of a fresh run are the same numbers: the same calls use them. */
+	nruns = 0;
 	for (i = 0; i < n; i++) {
 		if (moves_data(calls[i].sys))
 			data_step(s, &calls[i], src_fd, dst_fd);
 		else if (calls[i].nth == 1 || calls[i].sys == T_SYS_MMAP)
 			other_step(s, &calls[i]);
 	}
+	print_message("%s: %zu calls, %u faulted runs\n", s->name, n, nruns);
 }
 
 static void test_scenario(void **state)
