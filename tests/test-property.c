@@ -7,7 +7,7 @@
  * the rest. A run without faults moves exactly what was asked.
  *
  * T_SEED picks the seed (default: the time), T_CASES the number of cases
- * (default 300); the seed is printed first and in every failure.
+ * (default 2000); the seed is printed first and in every failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -261,7 +261,7 @@ static void test_property(void **state)
 {
 	const char *s = getenv("T_SEED"), *c = getenv("T_CASES");
 	uint32_t seed = s && *s ? (uint32_t)strtoul(s, NULL, 0) : (uint32_t)time(NULL);
-	unsigned int cases = c && *c ? (unsigned int)strtoul(c, NULL, 0) : 300, i;
+	unsigned int cases = c && *c ? (unsigned int)strtoul(c, NULL, 0) : 2000, i;
 
 	(void)state;
 	print_message("seed %u, %u cases (T_SEED=%u to repeat)\n", seed, cases, seed);
