@@ -266,6 +266,23 @@ void t_sink_finish(struct t_end *e)
 		pthread_join(e->thread, NULL);
 }
 
+void t_sink_roomy(struct t_end *e)
+{
+	int size = 4 << 20;
+
+	if (e->kind == T_PIPE) {
+		assert_true(fcntl(e->fd, F_SETPIPE_SZ, 1 << 20) > 0);
+		return;
+	}
+	if (e->kind != T_TCP && e->kind != T_UNIX)
+		return;
+	/* Beyond net.core.wmem_max only with CAP_NET_ADMIN; else as much as allowed. */
+	if (setsockopt(e->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0)
+		setsockopt(e->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (e->kind == T_TCP)
+		setsockopt(e->peer, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+}
+
 unsigned char *t_read_file(int fd, size_t *len)
 {
 	unsigned char *buf = NULL;

@@ -71,6 +71,13 @@ void t_src_close(struct t_end *e);
 void t_sink_open(struct t_end *e, enum t_kind k);
 /* Close the library's end, wait for the drain and read back what arrived. */
 void t_sink_finish(struct t_end *e);
+/*
+ * Let a pipe or socket sink take about 1 MiB without its reader: a call into
+ * it then never blocks on the drain thread. Under valgrind, which runs one
+ * thread at a time and keeps running a thread stuck in close(), a splice that
+ * waits for the drain while a feeder closes its pipe would never end.
+ */
+void t_sink_roomy(struct t_end *e);
 
 /* The whole content of a file from offset 0; caller frees. */
 unsigned char *t_read_file(int fd, size_t *len);

@@ -65,6 +65,7 @@ static bool one(struct worker *w)
 
 	t_src_open(&src, sk, pattern + off, size);
 	t_sink_open(&dst, dk);
+	t_sink_roomy(&dst);
 	r = zc_transfer(src.fd, dst.fd, ZC_ALL, flags);
 	t_sink_finish(&dst);
 	t_src_close(&src);

@@ -46,9 +46,13 @@ bool t_seekable(enum t_kind k);
 /*
  * Drop the pooled pipe (so every run makes the same calls), count the fds,
  * and open both ends. A stream source yields data[src_start, size).
+ *
+ * The run lives on the heap and t_xrun_end() frees it: when a check fails,
+ * cmocka leaves the test while the feed and drain threads still use the
+ * ends, so they must not be in the test's stack frame.
  */
-void t_xrun_open(struct t_xrun *x, const struct t_xrun_cfg *c, const unsigned char *data,
-		 const char *ctx);
+struct t_xrun *t_xrun_new(const struct t_xrun_cfg *c, const unsigned char *data,
+			  const char *ctx);
 /* zc_transfer_at() for up to len more bytes (ZC_ALL: to the end). */
 ssize_t t_xrun_go(struct t_xrun *x, size_t len, struct zc_stats *st);
 /* The bytes a clean run moves. */
