@@ -50,7 +50,8 @@ struct zc__xfer {
 	unsigned int flags;
 	int err;		/* errno that must end the call after this step */
 	int fallback;		/* errno for which the path must be left after this step */
-	struct zc_stats *stats;
+	struct zc_stats *stats;	/* the caller's, or own_stats */
+	struct zc_stats own_stats;
 };
 
 /*

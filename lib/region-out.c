@@ -190,14 +190,13 @@ static ssize_t from_memory(const struct zc_region *r, uint64_t off, uint64_t len
 			   uint64_t *dst_off, unsigned int flags, struct zc_stats *stats)
 {
 	int64_t pos = (int64_t)off;
-	struct zc_stats local;
 	struct mem_out m = {
 		.x = {
 			.src = { .fd = -1, .type = ZC_FD_SHM, .off = &pos },
 			.dst = { .fd = dst_fd, .off = (int64_t *)dst_off },
 			.want = len,
 			.flags = flags,
-			.stats = stats ? stats : &local,
+			.stats = stats,
 		},
 		.r = r,
 	};

@@ -294,8 +294,8 @@ static bool may_raise_sigpipe(uint32_t type)
 
 /*
  * What every public transfer does around its own prepare and run steps (the
- * region calls have theirs): stats, SIGPIPE kept away, the ZCOPY_DEBUG line,
- * and the return convention of write(2).
+ * region calls have theirs): stats (x->stats may be NULL), SIGPIPE kept away,
+ * the ZCOPY_DEBUG line, and the return convention of write(2).
  */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *))
@@ -304,6 +304,8 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	uint64_t sys0 = zc__sys_count;
 	int r;
 
+	if (!x->stats)
+		x->stats = &x->own_stats;
 	memset(x->stats, 0, sizeof(*x->stats));
 	r = prep(x);
 	if (r < 0) {
@@ -331,13 +333,12 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
 				 size_t len, unsigned int flags, struct zc_stats *stats)
 {
-	struct zc_stats local;
 	struct zc__xfer x = {
 		.src = { .fd = src_fd, .off = (int64_t *)src_off },
 		.dst = { .fd = dst_fd, .off = (int64_t *)dst_off },
 		.want = ZC_MIN(len, (size_t)SSIZE_MAX),
 		.flags = flags,
-		.stats = stats ? stats : &local,
+		.stats = stats,
 	};
 
 	return zc__xfer_call(&x, prepare, run);
