@@ -341,14 +341,50 @@ static void csv_write(FILE *f, const struct b_suite *b)
 	}
 }
 
+/* Every repetition of every cell, to look at the spread. */
+static void samples_write(FILE *f, const struct b_suite *b)
+{
+	unsigned int i, r;
+
+	fputs("pair,chunk_bytes,method,rep,gbps,cpu_s_per_gb,cpu_both_s_per_gb,syscalls_per_gib,"
+	      "ns_per_call\n", f);
+	for (i = 0; i < b->ncells; i++) {
+		const struct b_cell *c = &b->cells[i];
+
+		for (r = 0; r < c->n; r++)
+			fprintf(f, "%s,%llu,%s,%u,%.4f,%.5f,%.5f,%.1f,%.1f\n",
+				b->pairs[c->pair].name,
+				(unsigned long long)b->sizes[c->size].chunk,
+				b->methods[c->method].name, r + 1, c->s[r].gbps, c->s[r].cpu_main,
+				c->s[r].cpu_all, c->s[r].sys_gib, c->s[r].ns_call);
+	}
+}
+
+/* Which chart methods have a figure at size s; returns how many. */
+static unsigned int chart_used(const struct b_suite *b, unsigned int s, bool used[NCHART])
+{
+	unsigned int p, m, n = 0;
+
+	for (m = 0; m < NCHART; m++) {
+		used[m] = false;
+		for (p = 0; p < b->npairs && !used[m]; p++)
+			used[m] = b_find(b, p, s, chart_methods[m]) != NULL;
+		n += used[m];
+	}
+	return n;
+}
+
 /* GB/s at one size, a row per pair and a column per method; "-" where none. */
 static void chart_data(FILE *f, const struct b_suite *b, unsigned int s)
 {
+	bool used[NCHART];
 	unsigned int p, m;
 
+	chart_used(b, s, used);
 	fputs("pair", f);
 	for (m = 0; m < NCHART; m++)
-		fprintf(f, " %s", chart_methods[m]);
+		if (used[m])
+			fprintf(f, " %s", chart_methods[m]);
 	fputc('\n', f);
 	for (p = 0; p < b->npairs; p++) {
 		bool any = false;
@@ -363,7 +399,7 @@ static void chart_data(FILE *f, const struct b_suite *b, unsigned int s)
 
 			if (c)
 				fprintf(f, " %.3f", c->med.gbps);
-			else
+			else if (used[m])
 				fputs(" -", f);
 		}
 		fputc('\n', f);
@@ -372,6 +408,7 @@ static void chart_data(FILE *f, const struct b_suite *b, unsigned int s)
 
 static void chart_script(FILE *f, const struct b_suite *b, unsigned int s)
 {
+	bool used[NCHART];
 	char size[32];
 
 	b_size_name(b->sizes[s].chunk, size, sizeof(size));
@@ -393,8 +430,8 @@ static void chart_script(FILE *f, const struct b_suite *b, unsigned int s)
 		"set ytics (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)\n"
 		"set grid ytics\n"
 		"set xtics nomirror\n"
-		"plot for [i=2:%zu] 'bench-chart.dat' using i:xtic(1) title columnheader(i)\n",
-		size, b->reps, NCHART + 1);
+		"plot for [i=2:%u] 'bench-chart.dat' using i:xtic(1) title columnheader(i)\n",
+		size, b->reps, chart_used(b, s, used) + 1);
 }
 
 static FILE *out_open(const struct b_suite *b, const char *name, char *path, size_t len)
@@ -465,6 +502,7 @@ int b_report(struct b_suite *b)
 	md_write(stdout, b);
 	r |= write_file(b, "bench.md", md_write);
 	r |= write_file(b, "bench.csv", csv_write);
+	r |= write_file(b, "bench-samples.csv", samples_write);
 	r |= write_file(b, "bench-chart.dat", chart_data_big);
 	r |= write_file(b, "bench.gp", chart_script_big);
 	if (r == 0)
