@@ -9,12 +9,13 @@
  * round checks the bytes (and which path moved them) and is not timed.
  *
  * Usage: bench [--smoke] [--big MiB] [--reps N] [--out DIR] [--dir DIR]
- *              [--pairs a,b] [--methods a,b] [--sizes 4K,64K,1M,big] [--plain-peers]
+ *              [--pairs a,b] [--methods a,b] [--sizes 4K,64K,1M,big] [--budget s]
+ *              [--plain-peers]
  *        bench --cat [FILE]   zc_transfer FILE (or stdin) to stdout
  *        bench --drain        stdin to /dev/null by splice; prints the count
  * The environment can say the same: ZC_BENCH_SMOKE=1, ZC_BENCH_BIG_MIB,
  * ZC_BENCH_REPS, ZC_BENCH_OUT, ZC_BENCH_DIR, ZC_BENCH_PAIRS, ZC_BENCH_METHODS,
- * ZC_BENCH_SIZES.
+ * ZC_BENCH_SIZES, ZC_BENCH_BUDGET.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,6 +76,7 @@ struct opts {
 	const char *pairs;
 	const char *methods;
 	const char *sizes;
+	double budget;
 	bool plain_peers;
 };
 
@@ -523,21 +525,31 @@ static double sigmask_cost(void)
 	return (now(CLOCK_MONOTONIC) - t0) * 1e9 / n;
 }
 
-static void suite_run(struct b_suite *b, const struct source *src)
+/*
+ * Repetitions stop early when the next one would overrun the time budget,
+ * so a busy machine makes the run less precise rather than longer; three
+ * are always made, for a median.
+ */
+static void suite_run(struct b_suite *b, const struct source *src, double budget)
 {
+	double t0 = now(CLOCK_MONOTONIC), last = t0, t;
 	unsigned int i, rep;
-	double t0 = now(CLOCK_MONOTONIC);
 
 	for (i = 0; i < b->ncells; i++)
 		cell_run(b, src, &b->cells[i], true);
-	fprintf(stderr, "bench: checked %u cells in %.1f s\n", b->ncells,
-		now(CLOCK_MONOTONIC) - t0);
+	fprintf(stderr, "bench: checked %u cells in %.1f s\n", b->ncells, now(CLOCK_MONOTONIC) - t0);
 	for (rep = 0; rep < b->reps; rep++) {
 		for (i = 0; i < b->ncells; i++)
 			if (b->cells[i].state == B_TODO)
 				cell_run(b, src, &b->cells[i], false);
-		fprintf(stderr, "bench: repetition %u/%u done at %.1f s\n", rep + 1, b->reps,
-			now(CLOCK_MONOTONIC) - t0);
+		t = now(CLOCK_MONOTONIC);
+		fprintf(stderr, "bench: repetition %u/%u done at %.1f s\n", rep + 1, b->reps, t - t0);
+		if (rep + 1 >= 3 && rep + 1 < b->reps && 2 * t - last - t0 > budget) {
+			fprintf(stderr, "bench: stopping at %u repetitions: budget of %.0f s\n",
+				rep + 1, budget);
+			b->reps = rep + 1;
+		}
+		last = t;
 	}
 	for (i = 0; i < b->ncells; i++)
 		if (b->cells[i].state == B_TODO)
@@ -590,7 +602,7 @@ static void usage(void)
 {
 	fputs("usage: bench [--smoke] [--big MiB] [--reps N] [--out DIR] [--dir DIR]\n"
 	      "             [--pairs a,b] [--methods a,b] [--sizes 4K,64K,1M,big]\n"
-	      "             [--plain-peers]\n"
+	      "             [--budget seconds] [--plain-peers]\n"
 	      "       bench --cat [FILE] | bench --drain\n", stderr);
 	exit(2);
 }
@@ -608,6 +620,7 @@ static void opts_parse(struct opts *o, int argc, char **argv)
 	o->pairs = env_or("ZC_BENCH_PAIRS", NULL);
 	o->methods = env_or("ZC_BENCH_METHODS", NULL);
 	o->sizes = env_or("ZC_BENCH_SIZES", NULL);
+	o->budget = atof(env_or("ZC_BENCH_BUDGET", "0"));
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -636,6 +649,8 @@ static void opts_parse(struct opts *o, int argc, char **argv)
 			o->methods = v;
 		else if (!strcmp(a, "--sizes"))
 			o->sizes = v;
+		else if (!strcmp(a, "--budget"))
+			o->budget = atof(v);
 		else
 			usage();
 	}
@@ -643,6 +658,8 @@ static void opts_parse(struct opts *o, int argc, char **argv)
 		o->big_mib = o->smoke ? 64 : 1024;
 	if (!o->reps)
 		o->reps = o->smoke ? 3 : 7;
+	if (o->budget <= 0)
+		o->budget = o->smoke ? 45 : 480;
 	if (o->reps > B_REPS_MAX)
 		o->reps = B_REPS_MAX;
 }
@@ -692,7 +709,7 @@ int main(int argc, char **argv)
 	b.sigmask_ns = sigmask_cost();
 	fprintf(stderr, "bench: %u cells, %u repetitions, biggest size %llu MiB, in %s\n",
 		b.ncells, b.reps, (unsigned long long)o.big_mib, b.dir);
-	suite_run(&b, &src);
+	suite_run(&b, &src, o.budget);
 	close(src.fd);
 	r = b_report(&b);
 	free(b.cells);
