@@ -168,6 +168,10 @@ for rep in $(seq "$reps"); do
 	echo "peers.sh: repetition $rep/$reps done" >&2
 done
 
+least() {
+	tr ' ' '\n' | grep . | sort -g | head -n 1
+}
+
 median() {
 	tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
 		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -175,17 +179,20 @@ median() {
 
 echo "# Peers: $mib MiB, page-cached, median of $reps, kernel $(uname -r), $(nproc) CPUs"
 echo
-echo "zc/tool > 1 means zc_transfer (\`bench --cat\`) was faster."
+echo "zc/tool > 1 means zc_transfer (\`bench --cat\`) was faster; best = fastest repetition."
 echo
-echo "| pair | tool | GB/s | zc/tool |"
-echo "|---|---|--:|--:|"
+echo "| pair | tool | GB/s | zc/tool | best GB/s | zc/tool best |"
+echo "|---|---|--:|--:|--:|--:|"
 for pair in $pairs; do
 	zc=$(echo "${secs[$pair|zc_transfer]:-}" | median)
+	zl=$(echo "${secs[$pair|zc_transfer]:-}" | least)
 	for tool in $tools; do
 		[ -n "${secs[$pair|$tool]:-}" ] || continue
 		m=$(echo "${secs[$pair|$tool]}" | median)
-		awk -v p="$pair" -v t="$tool" -v m="$m" -v z="$zc" -v b="$bytes" 'BEGIN {
-			printf "| %s | %s | %.2f | %.2f |\n", p, t, b / m / 1e9, m / z }'
+		l=$(echo "${secs[$pair|$tool]}" | least)
+		awk -v p="$pair" -v t="$tool" -v m="$m" -v z="$zc" -v l="$l" -v zl="$zl" \
+			-v b="$bytes" 'BEGIN { printf "| %s | %s | %.2f | %.2f | %.2f | %.2f |\n",
+				p, t, b / m / 1e9, m / z, b / l / 1e9, l / zl }'
 	done
 done
 exit $failed
