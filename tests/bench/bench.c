@@ -345,7 +345,8 @@ static int ends_open(const struct b_suite *b, const struct source *src, const st
  * as getrusage(RUSAGE_THREAD / RUSAGE_SELF), but to the nanosecond rather
  * than the tick, which matters for runs of a few milliseconds.
  */
-static void cell_run(struct b_suite *b, const struct source *src, struct b_cell *c, bool check)
+static void cell_run(struct b_suite *b, const struct source *src, struct b_cell *c,
+		     bool check)
 {
 	const struct b_size *sz = &b->sizes[c->size];
 	uint64_t total = sz->chunk * sz->calls, moved;
@@ -393,12 +394,11 @@ static void cell_run(struct b_suite *b, const struct source *src, struct b_cell 
 	} else if (check) {
 		cell_check(c, &r, &out, moved, src->sums[c->size], total);
 	} else if (c->n < B_REPS_MAX) {
-		double gb = (double)total / 1e9;
 		struct b_sample *s = &c->s[c->n++];
 
-		s->gbps = gb / (t1 - t0);
-		s->cpu_main = (m1 - m0) / gb;
-		s->cpu_all = (c1 - c0) / gb;
+		s->gbps = (double)total / 1e9 / (t1 - t0);
+		s->cpu_main = (m1 - m0) / ((double)total / 1e9);
+		s->cpu_all = (c1 - c0) / ((double)total / 1e9);
 		s->sys_gib = (double)r.syscalls * (double)(1u << 30) / (double)total;
 		s->ns_call = (t1 - t0) * 1e9 / (double)sz->calls;
 	}
@@ -425,7 +425,8 @@ static bool has_pipe(const struct b_pair *p)
 }
 
 /* Methods that cannot apply to a pair are not even tried. */
-static bool applies(const struct b_pair *p, const struct b_method *m, const struct b_size *sz)
+static bool applies(const struct b_pair *p, const struct b_method *m,
+		    const struct b_size *sz)
 {
 	if (m->op == B_OP_RAW)
 		return sz->chunk <= RAW_MAX_CHUNK;
@@ -471,9 +472,9 @@ static void cells_make(struct b_suite *b, const struct opts *o)
 static void source_make(struct source *src, const struct b_suite *b)
 {
 	struct b_sum sum;
-	unsigned int i;
-	uint64_t done = 0;
+	uint64_t done = 0, end;
 	char *buf = malloc(B_MIB);
+	unsigned int i;
 	ssize_t n;
 
 	src->len = 0;
@@ -493,15 +494,15 @@ static void source_make(struct source *src, const struct b_suite *b)
 		n = pread(src->fd, buf, B_MIB, (off_t)done);
 		if (n <= 0)
 			die("reading the source file", n ? errno : EIO);
-		for (i = 0; i < b->nsizes; i++)
-			if (done < b->sizes[i].chunk * b->sizes[i].calls &&
-			    done + (uint64_t)n >= b->sizes[i].chunk * b->sizes[i].calls) {
-				struct b_sum part = sum;
+		for (i = 0; i < b->nsizes; i++) {
+			struct b_sum part = sum;
 
-				b_sum_add(&part, buf,
-					  (size_t)(b->sizes[i].chunk * b->sizes[i].calls - done));
-				src->sums[i] = b_sum_final(&part);
-			}
+			end = b->sizes[i].chunk * b->sizes[i].calls;
+			if (done >= end || done + (uint64_t)n < end)
+				continue;
+			b_sum_add(&part, buf, (size_t)(end - done));
+			src->sums[i] = b_sum_final(&part);
+		}
 		b_sum_add(&sum, buf, (size_t)n);
 		done += (uint64_t)n;
 	}
@@ -537,15 +538,17 @@ static void suite_run(struct b_suite *b, const struct source *src, double budget
 
 	for (i = 0; i < b->ncells; i++)
 		cell_run(b, src, &b->cells[i], true);
-	fprintf(stderr, "bench: checked %u cells in %.1f s\n", b->ncells, now(CLOCK_MONOTONIC) - t0);
+	fprintf(stderr, "bench: checked %u cells in %.1f s\n", b->ncells,
+		now(CLOCK_MONOTONIC) - t0);
 	for (rep = 0; rep < b->reps; rep++) {
 		for (i = 0; i < b->ncells; i++)
 			if (b->cells[i].state == B_TODO)
 				cell_run(b, src, &b->cells[i], false);
 		t = now(CLOCK_MONOTONIC);
-		fprintf(stderr, "bench: repetition %u/%u done at %.1f s\n", rep + 1, b->reps, t - t0);
+		fprintf(stderr, "bench: repetition %u/%u done at %.1f s\n", rep + 1, b->reps,
+			t - t0);
 		if (rep + 1 >= 3 && rep + 1 < b->reps && 2 * t - last - t0 > budget) {
-			fprintf(stderr, "bench: stopping at %u repetitions: budget of %.0f s\n",
+			fprintf(stderr, "bench: %u repetitions: over the %.0f s budget\n",
 				rep + 1, budget);
 			b->reps = rep + 1;
 		}

@@ -207,12 +207,13 @@ static void *feeder(void *arg)
 	struct b_end *e = arg;
 	char *buf = e->plain ? malloc(PEER_BUF) : NULL;
 	off_t off = 0;
+	uint64_t left;
 	ssize_t r;
 	size_t n;
 
 	pthread_barrier_wait(e->gate);
-	while ((uint64_t)off < e->len) {
-		n = e->len - (uint64_t)off < PEER_STEP ? (size_t)(e->len - (uint64_t)off) : PEER_STEP;
+	while ((left = e->len - (uint64_t)off) > 0) {
+		n = left < PEER_STEP ? (size_t)left : PEER_STEP;
 		if (e->plain) {
 			r = buf ? feed_plain(e, buf, off, n < PEER_BUF ? n : PEER_BUF) : -1;
 			off += r > 0 ? r : 0;

@@ -124,7 +124,9 @@ enum miss {
 	MISS_CPU = 8,		/* over 0.6x the loop's CPU on a target pair */
 };
 
-static const char *const miss_names[] = { "selection", "slower-than-rw", "<1.5x", "cpu>0.6x" };
+static const char *const miss_names[] = {
+	"selection", "slower-than-rw", "<1.5x", "cpu>0.6x",
+};
 
 /*
  * auto and a forced cell that took the same path ran the same code: their
@@ -170,7 +172,8 @@ static double ratio(double a, double b)
 }
 
 /* The fastest forced path of a pair and size, on the medians. */
-static struct b_cell *best_forced(const struct b_suite *b, unsigned int pair, unsigned int size)
+static struct b_cell *best_forced(const struct b_suite *b, unsigned int pair,
+				  unsigned int size)
 {
 	struct b_cell *best = NULL;
 	unsigned int i;
