@@ -9,33 +9,19 @@
 #include "internal.h"
 
 /*
- * What a regular file's filesystem is matters twice: tmpfs means memfd or
- * shm, and some filesystems can only copy_file_range by splicing through a
- * small pipe of the kernel's own. Finding out takes an fstatfs, which a small
- * transfer cannot afford on every call; it is a property of the mount, so
- * remember it per st_dev.
+ * Telling tmpfs (memfd, shm_open, /dev/shm) from a disk filesystem takes an
+ * fstatfs, which a small transfer cannot afford on every call. The answer is
+ * a property of the mount, so remember it per st_dev.
  */
 #define DEV_CACHE 4
 
 struct fs_info {
 	dev_t dev;
 	uint32_t type;		/* 0: free slot */
-	bool plain_copy;
 };
 
 static ZC_TLS struct fs_info dev_cache[DEV_CACHE];
 static ZC_TLS unsigned int dev_cache_next;
-
-/*
- * ext4 has no copy_file_range of its own: the kernel splices through a
- * 64 KiB pipe, and our 1 MiB pooled pipe beats it (4.1-4.5 against
- * 3.2 GB/s, 1 GiB page-cached, zcopy(7)). On tmpfs the two tie. Filesystems
- * not listed may reflink or offload, so copy_file_range stays first there.
- */
-static bool plain_copy_fs(long magic)
-{
-	return magic == EXT4_SUPER_MAGIC;
-}
 
 static const struct fs_info *regular_fs(int fd, dev_t dev)
 {
@@ -50,12 +36,9 @@ static const struct fs_info *regular_fs(int fd, dev_t dev)
 	c = &dev_cache[dev_cache_next++ % DEV_CACHE];
 	c->dev = dev;
 	c->type = ZC_FD_FILE;
-	c->plain_copy = false;
-	if (zc_sys_fstatfs(fd, &sfs) == 0) {
-		if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC)
-			c->type = ZC_FD_SHM;
-		c->plain_copy = plain_copy_fs(sfs.f_type);
-	}
+	if (zc_sys_fstatfs(fd, &sfs) == 0 &&
+	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC))
+		c->type = ZC_FD_SHM;
 	return c;
 }
 
@@ -77,16 +60,11 @@ int zc__fd_probe(struct zc__end *e)
 
 	if (r < 0)
 		return r;
-	e->plain_copy = false;
 
 	switch (e->st.st_mode & S_IFMT) {
-	case S_IFREG: {
-		const struct fs_info *fs = regular_fs(e->fd, e->st.st_dev);
-
-		e->type = fs->type;
-		e->plain_copy = fs->plain_copy;
+	case S_IFREG:
+		e->type = regular_fs(e->fd, e->st.st_dev)->type;
 		break;
-	}
 	case S_IFIFO:
 		e->type = ZC_FD_PIPE;
 		break;

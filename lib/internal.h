@@ -36,7 +36,6 @@
 struct zc__end {
 	int fd;
 	uint32_t type;		/* ZC_FD_* */
-	bool plain_copy;	/* on a filesystem that cannot offload copy_file_range */
 	int64_t *off;		/* explicit offset, or NULL for the fd's own */
 	struct stat st;
 };

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/statfs.h>
-#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,14 +66,6 @@ static const char *test_dir(void)
 	const char *d = getenv("T_TMPDIR");
 
 	return d && *d ? d : "/tmp";
-}
-
-bool t_files_plain_copy(void)
-{
-	struct statfs sfs;
-
-	assert_int_equal(statfs(test_dir(), &sfs), 0);
-	return sfs.f_type == EXT4_SUPER_MAGIC;
 }
 
 int t_file_empty(int flags)

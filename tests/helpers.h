@@ -56,12 +56,6 @@ int t_file_empty(int flags);
 /* A memfd holding data[0, len), offset 0. */
 int t_memfd_with(const void *data, size_t len);
 
-/*
- * Whether the test files' filesystem copies file to file without offload
- * (ext4): the library then prefers splice to copy_file_range (zcopy(7)).
- */
-bool t_files_plain_copy(void);
-
 /* A connected loopback TCP pair, or a UNIX stream pair. */
 void t_tcp_pair(int fds[2]);
 void t_unix_pair(int fds[2]);

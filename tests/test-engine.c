@@ -947,7 +947,6 @@ static void test_stats_fallback(void **state)
 	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), 30000);
 	assert_int_equal(st.path, ZC_PATH_MMAP_WRITE);
 	assert_int_equal(st.nfallbacks, 3);
-	/* under 256 KiB copy_file_range comes first on every filesystem (zcopy(7)) */
 	assert_int_equal(st.fallback_path[0], ZC_PATH_COPY_FILE_RANGE);
 	assert_int_equal(st.fallback_errno[0], EBADF);
 	assert_int_equal(st.fallback_path[1], ZC_PATH_SPLICE);

@@ -65,30 +65,22 @@ static uint32_t works(uint32_t path, enum t_kind src, enum t_kind dst)
 	return true;
 }
 
-/*
- * The library's choice: the best path that works for the pair (zcopy(7)).
- * Between files, copy_file_range unless one side is on a filesystem that
- * cannot offload it (ext4) and there is 256 KiB or more to copy, where
- * splice through a large pipe is faster.
- */
-static uint32_t auto_path(enum t_kind src, enum t_kind dst, size_t size)
+/* The library's choice: the best path that works for the pair (zcopy(7)). */
+static uint32_t auto_path(enum t_kind src, enum t_kind dst)
 {
-	bool plain = (src == T_FILE || dst == T_FILE) && t_files_plain_copy() &&
-		     size >= 256 * 1024;
-
 	if (!is_file(src))
 		return ZC_PATH_SPLICE;
-	if (works(ZC_PATH_COPY_FILE_RANGE, src, dst) && is_file(dst) && !plain)
+	if (works(ZC_PATH_COPY_FILE_RANGE, src, dst) && is_file(dst))
 		return ZC_PATH_COPY_FILE_RANGE;
 	if (is_file(dst) || dst == T_PIPE)
 		return ZC_PATH_SPLICE;
 	return ZC_PATH_SENDFILE;
 }
 
-static uint32_t expected_path(uint32_t path, enum t_kind src, enum t_kind dst, size_t size)
+static uint32_t expected_path(uint32_t path, enum t_kind src, enum t_kind dst)
 {
 	if (path == ZC_PATH_NONE)
-		return auto_path(src, dst, size);
+		return auto_path(src, dst);
 	return works(path, src, dst) ? path : ZC_PATH_READ_WRITE;
 }
 
@@ -108,11 +100,11 @@ static void one(const struct pair *p, uint32_t path, unsigned int flags, size_t 
 	assert_int_equal(st.bytes, size);
 	assert_int_equal(st.error, 0);
 	if (size) {
-		if (st.path != expected_path(path, p->src, p->dst, size))
+		if (st.path != expected_path(path, p->src, p->dst))
 			fail_msg("%s->%s forced %s size %zu: moved by %s, expected %s",
 				 t_kind_name(p->src), t_kind_name(p->dst), zc_path_name(path), size,
 				 zc_path_name(st.path),
-				 zc_path_name(expected_path(path, p->src, p->dst, size)));
+				 zc_path_name(expected_path(path, p->src, p->dst)));
 		assert_int_equal(st.npaths, 1);
 	} else {
 		assert_int_equal(st.npaths, 0);

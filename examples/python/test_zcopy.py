@@ -29,15 +29,6 @@ def file_with(data):
     return f
 
 
-def on_ext4(f):
-    """Whether f lives on ext4 (statfs magic 0xEF53), which cannot offload copies."""
-    import subprocess
-    out = subprocess.run(["stat", "-f", "-c", "%t", f"/proc/self/fd/{f.fileno()}"],
-                         capture_output=True, text=True, check=True,
-                         pass_fds=(f.fileno(),)).stdout
-    return out.strip() == "ef53"
-
-
 def read_all(f):
     f.seek(0)
     return f.read()
@@ -92,12 +83,9 @@ class TestFile(unittest.TestCase):
         self.assertEqual(n, SIZE)
         self.assertEqual(st.bytes, SIZE)
         self.assertEqual(read_all(self.dst), self.data)
-        # Two files on one filesystem: copy_file_range moves them, except
-        # 256 KiB or more on ext4, where splice through a large pipe is
-        # faster (zcopy(7)).
-        want = "splice" if SIZE >= 256 * 1024 and on_ext4(self.dst) else "copy_file_range"
-        self.assertEqual(zcopy.path_name(st.path), want)
-        self.assertEqual(st.used_paths(), [want])
+        # Two files on one filesystem: copy_file_range moves them.
+        self.assertEqual(zcopy.path_name(st.path), "copy_file_range")
+        self.assertEqual(st.used_paths(), ["copy_file_range"])
         self.assertEqual((st.src_type, st.dst_type), (zcopy.FD_FILE, zcopy.FD_FILE))
         self.assertEqual(st.error, 0)
 
