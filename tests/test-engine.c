@@ -658,6 +658,7 @@ static void test_tty(void **state)
 
 	(void)state;
 	assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+	assert_int_equal(tcgetattr(slave, &raw), 0);
 	cfmakeraw(&raw);
 	assert_int_equal(tcsetattr(slave, TCSANOW, &raw), 0);
 	for (f = 0; f < NFLAGS; f++) {
