@@ -41,6 +41,7 @@ static ssize_t write_once(struct zc__xfer *x, const char *buf, size_t len)
 {
 	ssize_t r;
 
+	len = zc__dst_piece(x, len);
 	if (!x->dst.off)
 		return zc_sys_write(x->dst.fd, buf, len);
 	r = zc_sys_pwrite(x->dst.fd, buf, len, *x->dst.off);

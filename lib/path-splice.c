@@ -29,7 +29,8 @@ static bool write_may_work(int err)
 
 static ssize_t to_dst(struct zc__xfer *x, int pipe_rd, size_t len)
 {
-	return zc_sys_splice(pipe_rd, NULL, x->dst.fd, x->dst.off, len, SPLICE_F_MOVE);
+	return zc_sys_splice(pipe_rd, NULL, x->dst.fd, x->dst.off, zc__dst_piece(x, len),
+			     SPLICE_F_MOVE);
 }
 
 /* Read the rest out of the pipe and write it to dst. Returns the bytes delivered. */
@@ -133,8 +134,9 @@ static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
 	r = zc__pipe_get(&p);
 	if (r < 0)
 		return r;
-	n = zc_sys_splice(x->src.fd, x->src.off, p->wr, NULL, ZC_MIN(len, p->size),
-			  SPLICE_F_MOVE);
+	/* Take no more than dst takes in one piece, so one splice drains it. */
+	len = zc__dst_piece(x, ZC_MIN(len, p->size));
+	n = zc_sys_splice(x->src.fd, x->src.off, p->wr, NULL, len, SPLICE_F_MOVE);
 	if (n <= 0)
 		return n;
 	return drain(x, p, (size_t)n);
@@ -144,7 +146,7 @@ ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len)
 {
 	len = ZC_MIN(len, ZC_CALL_MAX);
 	if (x->src.type == ZC_FD_PIPE || x->dst.type == ZC_FD_PIPE)
-		return zc_sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off, len,
-				     SPLICE_F_MOVE);
+		return zc_sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
+				     zc__dst_piece(x, len), SPLICE_F_MOVE);
 	return via_pipe(x, len);
 }
