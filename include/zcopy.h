@@ -32,8 +32,9 @@ extern "C" {
 #define ZC_NO_SENDFILE		0x04u
 #define ZC_NO_MMAP		0x08u
 /*
- * Let the library enlarge a pipe the caller passed in (F_SETPIPE_SZ) before
- * splicing into or out of it. This changes the caller's fd, so it is opt-in.
+ * Let the library enlarge to 1 MiB a destination pipe the caller passed in
+ * (and a source pipe feeding it) on calls of 1 MiB or more. This changes the
+ * caller's fd, so it is opt-in.
  */
 #define ZC_GROW_PIPES		0x10u
 

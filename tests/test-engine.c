@@ -742,6 +742,50 @@ static void test_block_device(void **state)
 	free(data);
 }
 
+/* ZC_GROW_PIPES: only asked-for, only on large calls, never shrinking. */
+static void test_grow_pipes(void **state)
+{
+	const size_t size = 2 * 1024 * 1024 + 5;
+	unsigned char *data = t_pattern(size, 13);
+	struct t_end src, dst;
+	int p[2], q[2];
+
+	(void)state;
+	/* without the flag the caller's pipe keeps its size */
+	t_src_open(&src, T_FILE, data, size);
+	t_sink_open(&dst, T_PIPE);
+	assert_int_equal(fcntl(dst.fd, F_SETPIPE_SZ, 65536), 65536);
+	assert_int_equal(zc_transfer(src.fd, dst.fd, size, 0), size);
+	assert_int_equal(fcntl(dst.fd, F_GETPIPE_SZ), 65536);
+	/* a small call with the flag leaves it too */
+	assert_int_equal(lseek(src.fd, 0, SEEK_SET), 0);
+	assert_int_equal(zc_transfer(src.fd, dst.fd, 4096, ZC_GROW_PIPES), 4096);
+	assert_int_equal(fcntl(dst.fd, F_GETPIPE_SZ), 65536);
+	/* a large one grows it to 1 MiB */
+	assert_int_equal(zc_transfer(src.fd, dst.fd, size - 4096, ZC_GROW_PIPES), size - 4096);
+	assert_int_equal(fcntl(dst.fd, F_GETPIPE_SZ), 1024 * 1024);
+	t_sink_finish(&dst);
+	t_src_close(&src);
+	assert_int_equal(dst.got_len, 2 * size);
+	t_assert_bytes(dst.got + size, size, data, size);
+	free(dst.got);
+
+	/* a source pipe grows too when the destination is a pipe */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+	assert_int_equal(write(p[1], data, 60000), 60000);
+	close(p[1]);
+	assert_int_equal(zc_transfer(p[0], q[1], ZC_ALL, ZC_GROW_PIPES), 60000);
+	assert_int_equal(fcntl(q[1], F_GETPIPE_SZ), 1024 * 1024);
+	assert_int_equal(fcntl(p[0], F_GETPIPE_SZ), 1024 * 1024);
+	assert_int_equal(read(q[0], data + 100000, 60000), 60000);
+	assert_memory_equal(data + 100000, data, 60000);
+	close(p[0]);
+	close(q[0]);
+	close(q[1]);
+	free(data);
+}
+
 /* Explicit offsets: used and advanced, the fds' own offsets untouched. */
 static void test_explicit_offsets(void **state)
 {
@@ -991,6 +1035,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_env_debug_disable),
 		cmocka_unit_test(test_env_debug_closed_stderr),
 		cmocka_unit_test(test_block_device),
+		cmocka_unit_test(test_grow_pipes),
 		cmocka_unit_test(test_stats_fallback),
 	};
 
