@@ -48,7 +48,7 @@ static const struct b_pair pairs[] = {
 	{ "tcp->file", B_TCP, B_FILE, true, B_RAW_VIA_PIPE },
 	{ "tcp->tcp", B_TCP, B_TCP, true, B_RAW_VIA_PIPE },
 	{ "pipe->pipe", B_PIPE, B_PIPE, true, B_RAW_SPLICE },
-	/* region->socket: a region source kind in bench.h, then a row here. */
+	{ "region->socket", B_REGION, B_TCP, false, B_RAW_SENDFILE },
 };
 
 static const struct b_method methods[] = {
@@ -87,6 +87,8 @@ struct source {
 	char path[64];
 	uint64_t len;
 	uint64_t sums[4];
+	struct zc_region reg;	/* the same bytes in a memfd, for region pairs */
+	char reg_path[64];
 };
 
 /* One run of one cell: what the moving side holds. */
@@ -95,6 +97,8 @@ struct run {
 	const struct b_method *m;
 	int src;
 	int dst;
+	const struct zc_region *reg;	/* region source, or NULL */
+	uint64_t off;		/* region source: next byte to send */
 	char *buf;
 	int pipe[2];
 	sigset_t sigpipe;
@@ -130,10 +134,33 @@ static void note_stats(struct run *r, const struct zc_stats *st)
 static ssize_t op_zc(struct run *r, size_t len)
 {
 	struct zc_stats st;
-	ssize_t n = zc_transfer_ex(r->src, r->dst, len, r->m->flags, &st);
+	ssize_t n;
 
+	if (r->reg)
+		n = zc_region_transfer(r->reg, r->off, len, r->dst, NULL, r->m->flags, &st);
+	else
+		n = zc_transfer_ex(r->src, r->dst, len, r->m->flags, &st);
 	note_stats(r, &st);
+	if (n > 0)
+		r->off += (uint64_t)n;
 	return n;
+}
+
+/* The plain way to send memory: write() straight from the mapping. */
+static ssize_t op_loop_region(struct run *r, size_t len)
+{
+	const char *p = (const char *)r->reg->addr + r->off;
+	size_t done = 0, n;
+
+	while (done < len) {
+		n = len - done < LOOP_BUF ? len - done : LOOP_BUF;
+		r->syscalls++;
+		if (b_write_all(r->dst, p + done, n) < 0)
+			return done ? (ssize_t)done : -1;
+		done += n;
+	}
+	r->off += done;
+	return (ssize_t)done;
 }
 
 static ssize_t op_loop(struct run *r, size_t len)
@@ -229,6 +256,8 @@ static ssize_t op(struct run *r, size_t len)
 		return op_zc(r, len);
 	if (r->m->op == B_OP_RAW)
 		return op_raw(r, len);
+	if (r->reg)
+		return op_loop_region(r, len);
 	return op_loop(r, len);
 }
 
@@ -327,7 +356,8 @@ static void cell_check(struct b_cell *c, const struct run *r, const struct b_end
 static int ends_open(const struct b_suite *b, const struct source *src, const struct run *r,
 		     struct b_end *in, struct b_end *out, uint64_t total)
 {
-	int e = b_src_open(in, r->pair->src, src->path, src->fd, total);
+	const char *path = r->pair->src == B_REGION ? src->reg_path : src->path;
+	int e = b_src_open(in, r->pair->src, path, src->fd, total);
 
 	if (e < 0)
 		return e;
@@ -367,6 +397,8 @@ static void cell_run(struct b_suite *b, const struct source *src, struct b_cell 
 	}
 	r.src = in.fd;
 	r.dst = out.fd;
+	if (r.pair->src == B_REGION)
+		r.reg = &src->reg;
 	out.verify = check;
 	threads = in.has_thread + out.has_thread;
 	pthread_barrier_init(&gate, NULL, (unsigned int)threads + 1);
@@ -438,7 +470,7 @@ static bool applies(const struct b_pair *p, const struct b_method *m,
 		return p->src == B_FILE && p->dst == B_FILE;
 	case ZC_PATH_SENDFILE:
 	case ZC_PATH_MMAP_WRITE:
-		return p->src == B_FILE;
+		return p->src == B_FILE || p->src == B_REGION;
 	}
 	return true;
 }
@@ -508,6 +540,31 @@ static void source_make(struct source *src, const struct b_suite *b)
 		done += (uint64_t)n;
 	}
 	free(buf);
+}
+
+/* The source's bytes in a memfd region, when a region pair is measured. */
+static void region_make(struct source *src, const struct b_suite *b)
+{
+	uint64_t done = 0;
+	unsigned int i;
+	ssize_t n;
+
+	memset(&src->reg, 0, sizeof(src->reg));
+	src->reg.fd = src->reg.shmid = -1;
+	for (i = 0; i < b->ncells; i++)
+		if (b->pairs[b->cells[i].pair].src == B_REGION)
+			break;
+	if (i == b->ncells)
+		return;
+	if (zc_region_memfd(&src->reg, "bench", src->len, 0) < 0)
+		die("zc_region_memfd", errno);
+	while (done < src->len) {
+		n = pread(src->fd, (char *)src->reg.addr + done, src->len - done, (off_t)done);
+		if (n <= 0)
+			die("filling the region", n ? errno : EIO);
+		done += (uint64_t)n;
+	}
+	snprintf(src->reg_path, sizeof(src->reg_path), "/proc/self/fd/%d", src->reg.fd);
 }
 
 /* What blocking SIGPIPE and restoring the mask costs, per call. */
@@ -737,11 +794,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	source_make(&src, &b);
+	region_make(&src, &b);
 	b.sigmask_ns = sigmask_cost();
 	fprintf(stderr, "bench: %u cells, %u repetitions, biggest size %llu MiB, in %s\n",
 		b.ncells, b.reps, (unsigned long long)o.big_mib, b.dir);
 	suite_run(&b, &src, o.budget);
 	close(src.fd);
+	zc_region_close(&src.reg);
 	r = b_report(&b);
 	free(b.cells);
 	return r;

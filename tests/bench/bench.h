@@ -18,8 +18,8 @@
 #define B_MIB (1024u * 1024)
 
 /*
- * Endpoint kinds. A shared-memory region source (region->socket) will be
- * one more kind here, opened in b_src_open(), once the region API exists.
+ * Endpoint kinds. A region source is a memfd region holding the source
+ * file's bytes; b_src_open() reopens its fd like a file's.
  */
 enum b_kind {
 	B_FILE,		/* page-cached regular file on the bench directory's filesystem */
@@ -27,6 +27,7 @@ enum b_kind {
 	B_PIPE,
 	B_TCP,		/* loopback TCP connection */
 	B_UNIX,		/* UNIX stream socket pair */
+	B_REGION,	/* memfd region, source only */
 };
 
 /* An order-sensitive 64-bit checksum that can be fed in pieces of any length. */
