@@ -49,6 +49,7 @@ static const struct b_pair pairs[] = {
 	{ "tcp->tcp", B_TCP, B_TCP, true, B_RAW_VIA_PIPE },
 	{ "pipe->pipe", B_PIPE, B_PIPE, true, B_RAW_SPLICE },
 	{ "region->socket", B_REGION, B_TCP, false, B_RAW_SENDFILE },
+	{ "load->socket", B_LOAD, B_TCP, false, B_RAW_SENDFILE },
 };
 
 static const struct b_method methods[] = {
@@ -87,8 +88,10 @@ struct source {
 	char path[64];
 	uint64_t len;
 	uint64_t sums[4];
-	struct zc_region reg;	/* the same bytes in a memfd, for region pairs */
+	struct zc_region reg;	/* the same bytes in a memfd, for region->socket */
 	char reg_path[64];
+	struct zc_region load;	/* the file itself loaded, for load->socket */
+	char load_path[64];
 };
 
 /* One run of one cell: what the moving side holds. */
@@ -356,7 +359,8 @@ static void cell_check(struct b_cell *c, const struct run *r, const struct b_end
 static int ends_open(const struct b_suite *b, const struct source *src, const struct run *r,
 		     struct b_end *in, struct b_end *out, uint64_t total)
 {
-	const char *path = r->pair->src == B_REGION ? src->reg_path : src->path;
+	const char *path = r->pair->src == B_REGION ? src->reg_path :
+			   r->pair->src == B_LOAD ? src->load_path : src->path;
 	int e = b_src_open(in, r->pair->src, path, src->fd, total);
 
 	if (e < 0)
@@ -399,6 +403,8 @@ static void cell_run(struct b_suite *b, const struct source *src, struct b_cell 
 	r.dst = out.fd;
 	if (r.pair->src == B_REGION)
 		r.reg = &src->reg;
+	else if (r.pair->src == B_LOAD)
+		r.reg = &src->load;
 	out.verify = check;
 	threads = in.has_thread + out.has_thread;
 	pthread_barrier_init(&gate, NULL, (unsigned int)threads + 1);
@@ -470,7 +476,7 @@ static bool applies(const struct b_pair *p, const struct b_method *m,
 		return p->src == B_FILE && p->dst == B_FILE;
 	case ZC_PATH_SENDFILE:
 	case ZC_PATH_MMAP_WRITE:
-		return p->src == B_FILE || p->src == B_REGION;
+		return p->src == B_FILE || p->src == B_REGION || p->src == B_LOAD;
 	}
 	return true;
 }
@@ -542,19 +548,32 @@ static void source_make(struct source *src, const struct b_suite *b)
 	free(buf);
 }
 
-/* The source's bytes in a memfd region, when a region pair is measured. */
+static bool measures(const struct b_suite *b, enum b_kind src)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->ncells; i++)
+		if (b->pairs[b->cells[i].pair].src == src)
+			return true;
+	return false;
+}
+
+/* The source's bytes as regions, made only when a region pair is measured. */
 static void region_make(struct source *src, const struct b_suite *b)
 {
 	uint64_t done = 0;
-	unsigned int i;
 	ssize_t n;
 
 	memset(&src->reg, 0, sizeof(src->reg));
-	src->reg.fd = src->reg.shmid = -1;
-	for (i = 0; i < b->ncells; i++)
-		if (b->pairs[b->cells[i].pair].src == B_REGION)
-			break;
-	if (i == b->ncells)
+	memset(&src->load, 0, sizeof(src->load));
+	src->reg.fd = src->reg.shmid = src->load.fd = src->load.shmid = -1;
+	if (measures(b, B_LOAD)) {
+		if (zc_region_load_fd(&src->load, src->fd, 0) < 0)
+			die("zc_region_load_fd", errno);
+		snprintf(src->load_path, sizeof(src->load_path), "/proc/self/fd/%d",
+			 src->load.fd);
+	}
+	if (!measures(b, B_REGION))
 		return;
 	if (zc_region_memfd(&src->reg, "bench", src->len, 0) < 0)
 		die("zc_region_memfd", errno);
@@ -801,6 +820,7 @@ int main(int argc, char **argv)
 	suite_run(&b, &src, o.budget);
 	close(src.fd);
 	zc_region_close(&src.reg);
+	zc_region_close(&src.load);
 	r = b_report(&b);
 	free(b.cells);
 	return r;

@@ -28,6 +28,7 @@ enum b_kind {
 	B_TCP,		/* loopback TCP connection */
 	B_UNIX,		/* UNIX stream socket pair */
 	B_REGION,	/* memfd region, source only */
+	B_LOAD,		/* the source file loaded with zc_region_load_fd(), source only */
 };
 
 /* An order-sensitive 64-bit checksum that can be fed in pieces of any length. */

@@ -28,6 +28,7 @@
 static const char *const kind_names[] = {
 	[B_FILE] = "file", [B_NULL] = "null", [B_PIPE] = "pipe",
 	[B_TCP] = "tcp", [B_UNIX] = "unix", [B_REGION] = "region",
+	[B_LOAD] = "load",
 };
 
 const char *b_kind_name(enum b_kind k)
@@ -313,7 +314,7 @@ int b_src_open(struct b_end *e, enum b_kind k, const char *src_path, int file, u
 	e->len = len;
 	e->file = file;
 	e->source = true;
-	if (k == B_FILE || k == B_REGION) {
+	if (k == B_FILE || k == B_REGION || k == B_LOAD) {
 		e->fd = open(src_path, O_RDONLY | O_CLOEXEC);
 		return e->fd < 0 ? -errno : 0;
 	}
