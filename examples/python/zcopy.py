@@ -19,7 +19,7 @@ import os
 
 __all__ = [
     "ALL", "Stats", "transfer", "transfer_ex", "transfer_at",
-    "path_name", "fd_type_name", "version", "library",
+    "path_name", "fd_type_name", "version", "library", "Region",
 ]
 
 SONAME = "libzcopy.so.1"
@@ -53,6 +53,32 @@ FD_DIR = 8
 
 STATS_MAX = 8
 
+REGION_NONE = 0
+REGION_POSIX = 1
+REGION_MEMFD = 2
+REGION_SYSV = 3
+REGION_FILE = 4
+
+REGION_CREATED = 0x0001
+REGION_RDONLY = 0x0002
+REGION_UNPUBLISHED = 0x0004
+REGION_UNSEALED = 0x0008
+REGION_PRIVATE = 0x0010
+REGION_OPEN_OR_CREATE = 0x0100
+REGION_COPY = 0x0200
+REGION_NEED_SEALS = 0x0400
+REGION_NAME_MAX = 255
+
+SEAL_SEAL = 0x0001
+SEAL_SHRINK = 0x0002
+SEAL_GROW = 0x0004
+SEAL_WRITE = 0x0008
+SEAL_FUTURE_WRITE = 0x0010
+SEAL_HANDOUT = SEAL_SHRINK | SEAL_GROW | SEAL_FUTURE_WRITE
+
+SYNC_ASYNC = 0x1
+SYNC_INVALIDATE = 0x2
+
 
 class Stats(ctypes.Structure):
     """struct zc_stats, field for field (zcopy.h; the abi suite checks it)."""
@@ -81,6 +107,38 @@ class Stats(ctypes.Structure):
                 for i in range(self.nfallbacks)]
 
 
+class Region(ctypes.Structure):
+    """struct zc_region, field for field (zcopy.h; the abi suite checks it)."""
+
+    _fields_ = [
+        ("size", ctypes.c_uint64),
+        ("kind", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("fd", ctypes.c_int32),
+        ("shmid", ctypes.c_int32),
+        ("seals", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("addr", ctypes.c_void_p),
+        ("name", ctypes.c_char * (REGION_NAME_MAX + 1)),
+    ]
+
+    def view(self):
+        """A writable memoryview over the mapping; empty when nothing is mapped.
+        Do not use it after close() or a resize() that moved the mapping."""
+        if not self.addr:
+            return memoryview(b"")
+        return memoryview((ctypes.c_char * self.size).from_address(self.addr)).cast("B")
+
+    def close(self):
+        library.zc_region_close(ctypes.byref(self))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def _raise_on_minus_one(result, func, args):
     if result == -1:
         err = ctypes.get_errno()
@@ -90,6 +148,7 @@ def _raise_on_minus_one(result, func, args):
 
 _c_uint64_p = ctypes.POINTER(ctypes.c_uint64)
 _Stats_p = ctypes.POINTER(Stats)
+_Region_p = ctypes.POINTER(Region)
 
 # name: (restype, argtypes, errcheck)
 _PROTOTYPES = {
@@ -104,6 +163,39 @@ _PROTOTYPES = {
                        [ctypes.c_int, _c_uint64_p, ctypes.c_int, _c_uint64_p,
                         ctypes.c_size_t, ctypes.c_uint, _Stats_p],
                        _raise_on_minus_one),
+    "zc_region_create": (ctypes.c_int, [_Region_p, ctypes.c_char_p, ctypes.c_uint64,
+                                        ctypes.c_uint32, ctypes.c_uint32],
+                         _raise_on_minus_one),
+    "zc_region_publish": (ctypes.c_int, [_Region_p], _raise_on_minus_one),
+    "zc_region_open": (ctypes.c_int, [_Region_p, ctypes.c_char_p, ctypes.c_uint32],
+                       _raise_on_minus_one),
+    "zc_region_unlink": (ctypes.c_int, [ctypes.c_char_p], _raise_on_minus_one),
+    "zc_region_sysv_create": (ctypes.c_int, [_Region_p, ctypes.c_int32, ctypes.c_uint64,
+                                             ctypes.c_uint32, ctypes.c_uint32],
+                              _raise_on_minus_one),
+    "zc_region_sysv_open": (ctypes.c_int, [_Region_p, ctypes.c_int32, ctypes.c_uint32],
+                            _raise_on_minus_one),
+    "zc_region_load": (ctypes.c_int, [_Region_p, ctypes.c_char_p, ctypes.c_uint32],
+                       _raise_on_minus_one),
+    "zc_region_load_fd": (ctypes.c_int, [_Region_p, ctypes.c_int, ctypes.c_uint32],
+                          _raise_on_minus_one),
+    "zc_region_remove": (ctypes.c_int, [_Region_p], _raise_on_minus_one),
+    "zc_region_memfd": (ctypes.c_int, [_Region_p, ctypes.c_char_p, ctypes.c_uint64,
+                                       ctypes.c_uint32],
+                        _raise_on_minus_one),
+    "zc_region_seal": (ctypes.c_int, [_Region_p, ctypes.c_uint32], _raise_on_minus_one),
+    "zc_region_send": (ctypes.c_int, [ctypes.c_int, _Region_p], _raise_on_minus_one),
+    "zc_region_recv": (ctypes.c_int, [ctypes.c_int, _Region_p, ctypes.c_uint32],
+                       _raise_on_minus_one),
+    "zc_region_transfer": (ctypes.c_ssize_t,
+                           [_Region_p, ctypes.c_uint64, ctypes.c_size_t, ctypes.c_int,
+                            _c_uint64_p, ctypes.c_uint, _Stats_p],
+                           _raise_on_minus_one),
+    "zc_region_sync": (ctypes.c_int, [_Region_p, ctypes.c_uint64, ctypes.c_uint64,
+                                      ctypes.c_uint32],
+                       _raise_on_minus_one),
+    "zc_region_resize": (ctypes.c_int, [_Region_p, ctypes.c_uint64], _raise_on_minus_one),
+    "zc_region_close": (ctypes.c_int, [_Region_p], None),
     "zc_path_name": (ctypes.c_char_p, [ctypes.c_uint32], None),
     "zc_fd_type_name": (ctypes.c_char_p, [ctypes.c_uint32], None),
     "zc_version": (ctypes.c_char_p, [], None),
@@ -173,3 +265,95 @@ def fd_type_name(fd_type):
 def version():
     """The library's version, "MAJOR.MINOR.PATCH"."""
     return _name(library.zc_version())
+
+
+# Region calls: each returns a Region (or None) and raises OSError on -1.
+
+def region_create(name, size, mode=0, flags=0):
+    r = Region()
+    library.zc_region_create(ctypes.byref(r), name.encode(), size, mode, flags)
+    return r
+
+
+def region_publish(r):
+    library.zc_region_publish(ctypes.byref(r))
+
+
+def region_open(name, flags=0):
+    r = Region()
+    library.zc_region_open(ctypes.byref(r), name.encode(), flags)
+    return r
+
+
+def region_unlink(name):
+    library.zc_region_unlink(name.encode())
+
+
+def region_memfd(label, size, flags=0):
+    r = Region()
+    library.zc_region_memfd(ctypes.byref(r), label.encode(), size, flags)
+    return r
+
+
+def region_seal(r, seals):
+    library.zc_region_seal(ctypes.byref(r), seals)
+
+
+def region_load(path, flags=0):
+    r = Region()
+    library.zc_region_load(ctypes.byref(r), os.fsencode(path), flags)
+    return r
+
+
+def region_load_fd(f, flags=0):
+    r = Region()
+    library.zc_region_load_fd(ctypes.byref(r), _fd(f), flags)
+    return r
+
+
+def region_sysv_create(key, size, mode=0, flags=0):
+    r = Region()
+    library.zc_region_sysv_create(ctypes.byref(r), key, size, mode, flags)
+    return r
+
+
+def region_sysv_open(key, flags=0):
+    r = Region()
+    library.zc_region_sysv_open(ctypes.byref(r), key, flags)
+    return r
+
+
+def region_remove(r):
+    library.zc_region_remove(ctypes.byref(r))
+
+
+def region_send(sock, r):
+    library.zc_region_send(_fd(sock), ctypes.byref(r))
+
+
+def region_recv(sock, flags=0):
+    r = Region()
+    library.zc_region_recv(_fd(sock), ctypes.byref(r), flags)
+    return r
+
+
+def region_transfer(r, off, length, dst, dst_off=None, flags=0):
+    """Send [off, off + length) of r to dst: (count, new dst_off, Stats)."""
+    o = None if dst_off is None else ctypes.c_uint64(dst_off)
+    stats = Stats()
+    n = library.zc_region_transfer(ctypes.byref(r), off, length, _fd(dst),
+                                   None if o is None else ctypes.pointer(o), flags,
+                                   ctypes.byref(stats))
+    return n, None if o is None else o.value, stats
+
+
+def region_sync(r, off=0, length=0, flags=0):
+    library.zc_region_sync(ctypes.byref(r), off, length, flags)
+
+
+def region_resize(r, size):
+    library.zc_region_resize(ctypes.byref(r), size)
+
+
+def region_close(r):
+    r.close()
