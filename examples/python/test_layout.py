@@ -22,6 +22,15 @@ class TestLayout(unittest.TestCase):
               for name, _ in zcopy.Stats._fields_}
         self.assertEqual(py, c)
 
+    def test_region_matches_c(self):
+        out = subprocess.run([os.environ["ZCOPY_REGION_LAYOUT"]], check=True,
+                             capture_output=True, text=True).stdout
+        c = {name: (int(off), int(size)) for name, off, size in map(str.split, out.splitlines())}
+        self.assertEqual(c.pop("zc_region"), (0, ctypes.sizeof(zcopy.Region)))
+        py = {name: (getattr(zcopy.Region, name).offset, getattr(zcopy.Region, name).size)
+              for name, _ in zcopy.Region._fields_}
+        self.assertEqual(py, c)
+
 
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1])
