@@ -74,6 +74,13 @@ typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 
 /* transfer.c: whether err from path means "try the next path" */
 bool zc__falls_back(uint32_t path, int err);
+/* transfer.c: steps the region calls share with zc_transfer_at() */
+#define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
+		       ZC_GROW_PIPES)
+int zc__prepare_dst(struct zc__xfer *x);
+void zc__grow_pipes(struct zc__xfer *x);
+void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);
+void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err);
 /* transfer.c: one public call around its prepare and run steps */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *));

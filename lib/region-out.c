@@ -30,9 +30,6 @@ struct mem_out {
 	const struct zc_region *r;
 };
 
-#define XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
-		    ZC_GROW_PIPES)
-
 static const char *src_at(const struct zc__xfer *x, const struct zc_region *r)
 {
 	return (const char *)r->addr + *x->src.off;
@@ -90,7 +87,9 @@ static ssize_t step_vmsplice(struct zc__xfer *x, const struct zc_region *r, uint
 	e = zc__pipe_get(&p);
 	if (e < 0)
 		return e;
-	n = vmsplice_once(p->wr, src_at(x, r), ZC_MIN((size_t)len, p->size), SPLICE_F_NONBLOCK);
+	/* Into a file, no more than one piece, so one splice drains it (internal.h). */
+	n = vmsplice_once(p->wr, src_at(x, r), zc__dst_piece(x, ZC_MIN((size_t)len, p->size)),
+			  SPLICE_F_NONBLOCK);
 	if (n <= 0)
 		return n;
 	return pipe_to_dst(x, p, (size_t)n);
@@ -110,13 +109,8 @@ static ssize_t step_write(struct zc__xfer *x, const struct zc_region *r, uint64_
 
 static void note(struct zc__xfer *x, uint32_t path, uint64_t n)
 {
-	struct zc_stats *s = x->stats;
-
 	*x->src.off += (int64_t)n;
-	x->moved += n;
-	if (s->path != path && s->npaths < ZC_STATS_MAX)
-		s->paths[s->npaths++] = path;
-	s->path = path;
+	zc__note_moved(x, path, n);
 }
 
 static bool vmsplice_refused(int err)
@@ -138,17 +132,13 @@ static void run(struct zc__xfer *x)
 	const struct zc_region *r = ((struct mem_out *)x)->r;
 	bool splice_ok = !((x->flags | zc__disabled) & ZC_NO_SPLICE);
 	unsigned int nonblock = splice_ok ? nonblock_flag(x) : 0;
-	struct zc_stats *s = x->stats;
 	ssize_t n;
 
 	while (x->moved < x->want && !x->err) {
 		if (splice_ok) {
 			n = step_vmsplice(x, r, x->want - x->moved, nonblock);
 			if (n < 0 && vmsplice_refused((int)-n)) {
-				if (s->nfallbacks < ZC_STATS_MAX) {
-					s->fallback_path[s->nfallbacks] = ZC_PATH_VMSPLICE;
-					s->fallback_errno[s->nfallbacks++] = (int)-n;
-				}
+				zc__note_fallback(x, ZC_PATH_VMSPLICE, (int)-n);
 				splice_ok = false;
 				continue;
 			}
@@ -168,21 +158,14 @@ static int prepare(struct zc__xfer *x)
 {
 	int e;
 
-	if (x->flags & ~XFER_FLAGS)
-		return -EINVAL;
-	e = zc__fd_probe(&x->dst);
-	if (e < 0)
-		return e;
-	if (x->dst.type == ZC_FD_DIR)
-		return -EISDIR;
-	if (x->dst.off && !zc__seekable(&x->dst))
-		return -ESPIPE;
-	if (x->dst.off && *x->dst.off < 0)
+	if (x->flags & ~ZC_XFER_FLAGS)
 		return -EINVAL;
 	x->stats->src_type = ZC_FD_SHM;
-	x->stats->dst_type = x->dst.type;
-	if ((x->flags & ZC_GROW_PIPES) && x->dst.type == ZC_FD_PIPE)
-		zc__pipe_grow(x->dst.fd);
+	e = zc__prepare_dst(x);
+	if (e < 0)
+		return e;
+	if (x->flags & ZC_GROW_PIPES)
+		zc__grow_pipes(x);
 	return 0;
 }
 
@@ -216,7 +199,7 @@ ZC_EXPORT ssize_t zc_region_transfer(const struct zc_region *r, uint64_t off, si
 {
 	uint64_t src = off, n;
 
-	if (!r || r->kind == ZC_REGION_NONE || off > r->size || (flags & ~XFER_FLAGS)) {
+	if (!r || r->kind == ZC_REGION_NONE || off > r->size || (flags & ~ZC_XFER_FLAGS)) {
 		errno = EINVAL;
 		return -1;
 	}

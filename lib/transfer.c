@@ -151,7 +151,7 @@ bool zc__falls_back(uint32_t path, int err)
 	return false;
 }
 
-static void note_moved(struct zc__xfer *x, uint32_t path, uint64_t n)
+void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n)
 {
 	struct zc_stats *s = x->stats;
 
@@ -161,7 +161,7 @@ static void note_moved(struct zc__xfer *x, uint32_t path, uint64_t n)
 	s->path = path;
 }
 
-static void note_fallback(struct zc__xfer *x, uint32_t path, int err)
+void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err)
 {
 	struct zc_stats *s = x->stats;
 
@@ -191,11 +191,11 @@ static void run(struct zc__xfer *x)
 	while (i < n && x->moved < x->want) {
 		r = path_fn[chain[i]](x, x->want - x->moved);
 		if (r > 0) {
-			note_moved(x, chain[i], (uint64_t)r);
+			zc__note_moved(x, chain[i], (uint64_t)r);
 			if (x->err)
 				return;
 			if (x->fallback) {
-				note_fallback(x, chain[i], x->fallback);
+				zc__note_fallback(x, chain[i], x->fallback);
 				x->fallback = 0;
 				i++;
 			}
@@ -208,7 +208,7 @@ static void run(struct zc__xfer *x)
 			x->err = x->err ? x->err : (int)-r;
 			return;
 		}
-		note_fallback(x, chain[i], (int)-r);
+		zc__note_fallback(x, chain[i], (int)-r);
 		if (r == 0)
 			i = n - 1;	/* only read() can tell a real EOF */
 		else
@@ -269,7 +269,7 @@ static int check_end(struct zc__end *e)
  */
 #define GROW_PIPES_MIN (1024u * 1024)
 
-static void grow_pipes(struct zc__xfer *x)
+void zc__grow_pipes(struct zc__xfer *x)
 {
 	if (x->want < GROW_PIPES_MIN)
 		return;
@@ -293,27 +293,33 @@ static int check_dst_offset(const struct zc__end *e)
 	return fl & O_APPEND ? -EINVAL : 0;
 }
 
+/* What a destination must pass, for zc_transfer_at() and the region calls alike. */
+int zc__prepare_dst(struct zc__xfer *x)
+{
+	int r = check_end(&x->dst);
+
+	x->stats->dst_type = x->dst.type;
+	if (r == 0 && x->dst.off)
+		r = check_dst_offset(&x->dst);
+	return r;
+}
+
 static int prepare(struct zc__xfer *x)
 {
 	int r;
 
-	if (x->flags & ~(ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP |
-			 ZC_GROW_PIPES))
+	if (x->flags & ~ZC_XFER_FLAGS)
 		return -EINVAL;
 	r = check_end(&x->src);
 	x->stats->src_type = x->src.type;
-	if (r == 0) {
-		r = check_end(&x->dst);
-		x->stats->dst_type = x->dst.type;
-	}
-	if (r == 0 && x->dst.off)
-		r = check_dst_offset(&x->dst);
+	if (r == 0)
+		r = zc__prepare_dst(x);
 	if (r == 0 && is_file(x->src.type) && is_file(x->dst.type))
 		r = check_same_file(x);
 	if (r < 0)
 		return r;
 	if (x->flags & ZC_GROW_PIPES)
-		grow_pipes(x);
+		zc__grow_pipes(x);
 	return 0;
 }
 

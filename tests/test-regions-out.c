@@ -131,6 +131,12 @@ static void test_every_pair(void **state)
 }
 
 /* An explicit dst offset is used and advanced; the fd's own stays put. */
+static void expect_fail(ssize_t r, int err)
+{
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, err);
+}
+
 static void test_dst_offset(void **state)
 {
 	struct zc_region r;
@@ -142,6 +148,13 @@ static void test_dst_offset(void **state)
 	(void)state;
 	for (k = 0; k < R_MAX; k++) {
 		make(&r, (enum rkind)k);
+		/* an explicit offset on an O_APPEND file could not be honoured */
+		fd = t_file_empty(O_APPEND);
+		at = 0;
+		expect_fail(zc_region_transfer(&r, 0, 100, fd, &at, 0, NULL), EINVAL);
+		assert_int_equal(at, 0);
+		assert_int_equal(lseek(fd, 0, SEEK_END), 0);
+		close(fd);
 		fd = t_file_empty(0);
 		at = 1000;
 		assert_int_equal(zc_region_transfer(&r, 5000, 70000, fd, &at, 0, NULL), 70000);
@@ -154,12 +167,6 @@ static void test_dst_offset(void **state)
 		close(fd);
 		assert_int_equal(zc_region_close(&r), 0);
 	}
-}
-
-static void expect_fail(ssize_t r, int err)
-{
-	assert_int_equal(r, -1);
-	assert_int_equal(errno, err);
 }
 
 static void test_bad_args(void **state)
