@@ -42,20 +42,17 @@ class RegionTest(unittest.TestCase):
 
     def test_send_recv(self):
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
+        with a, b:
             with zcopy.region_memfd("py", 4096) as r:
                 data = os.urandom(4096)
                 r.view()[:] = data
                 zcopy.region_send(a, r)
                 with zcopy.region_recv(b) as r2:
                     self.assertEqual(bytes(r2.view()), data)
-        finally:
-            a.close()
-            b.close()
 
     def test_transfer_slice(self):
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
+        with a, b:
             with zcopy.region_memfd("py", 16384) as r:
                 data = os.urandom(16384)
                 r.view()[:] = data
@@ -69,9 +66,6 @@ class RegionTest(unittest.TestCase):
                 # A memfd region goes out through its fd: under 1 MiB from a
                 # file-like source into a socket, that is sendfile (zcopy(7)).
                 self.assertEqual(zcopy.path_name(stats.path), "sendfile")
-        finally:
-            a.close()
-            b.close()
 
 
 if __name__ == "__main__":
