@@ -26,7 +26,7 @@ extern "C" {
 /* Pass as len to move everything up to the end of the input. */
 #define ZC_ALL ((size_t)-1)
 
-/* Flags for the zc_transfer family: each one rules out one path. */
+/* Flags for the zc_transfer family: the first four each rule out one path. */
 #define ZC_NO_COPY_FILE_RANGE	0x01u
 #define ZC_NO_SPLICE		0x02u
 #define ZC_NO_SENDFILE		0x04u
@@ -37,6 +37,13 @@ extern "C" {
  * caller's fd, so it is opt-in.
  */
 #define ZC_GROW_PIPES		0x10u
+/*
+ * The caller has SIGPIPE ignored, blocked or handled, so the library need
+ * not block it around writes to pipes and sockets. Saves two system calls
+ * per call; with SIGPIPE at its default action, a reader gone kills the
+ * process, as it would on write(2).
+ */
+#define ZC_NO_SIGPIPE_GUARD	0x20u
 
 /* The ways bytes can move; zc_path_name() gives each its name. */
 #define ZC_PATH_NONE		0u

@@ -76,7 +76,7 @@ typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 bool zc__falls_back(uint32_t path, int err);
 /* transfer.c: steps the region calls share with zc_transfer_at() */
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
-		       ZC_GROW_PIPES)
+		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD)
 int zc__prepare_dst(struct zc__xfer *x);
 void zc__grow_pipes(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);

@@ -8,8 +8,9 @@
  * back before the mask is restored, unless one was already pending:
  * standard signals do not queue, so that one is the caller's and stays.
  *
- * This costs two cheap syscalls per call on pipe and socket destinations,
- * and one when the caller already blocks SIGPIPE.
+ * This costs two syscalls per call on pipe and socket destinations, and
+ * one when the caller already blocks SIGPIPE; ZC_NO_SIGPIPE_GUARD skips it
+ * for callers that ignore or handle SIGPIPE themselves.
  */
 #include <errno.h>
 #include <signal.h>

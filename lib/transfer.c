@@ -323,9 +323,16 @@ static int prepare(struct zc__xfer *x)
 	return 0;
 }
 
-static bool may_raise_sigpipe(uint32_t type)
+/*
+ * The guard is two rt_sigprocmask calls, which at 4 KiB per call is a fifth
+ * of a splice into a pipe (zcopy(7)); a caller that has SIGPIPE in hand
+ * says so with ZC_NO_SIGPIPE_GUARD and does not pay for it.
+ */
+static bool needs_sigpipe_guard(const struct zc__xfer *x)
 {
-	return type == ZC_FD_PIPE || type == ZC_FD_SOCKET;
+	if (x->flags & ZC_NO_SIGPIPE_GUARD)
+		return false;
+	return x->dst.type == ZC_FD_PIPE || x->dst.type == ZC_FD_SOCKET;
 }
 
 /*
@@ -347,7 +354,7 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	if (r < 0) {
 		x->err = -r;
 	} else if (x->want) {
-		if (may_raise_sigpipe(x->dst.type))
+		if (needs_sigpipe_guard(x))
 			zc__sigpipe_block(&sp);
 		go(x);
 		zc__sigpipe_restore(&sp, x->err);

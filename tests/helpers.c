@@ -119,8 +119,7 @@ void t_unix_pair(int fds[2])
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
 }
 
-/* fds[0] is read from, fds[1] written to, whatever the kind. */
-static void stream_pair(enum t_kind k, int fds[2])
+void t_stream_pair(enum t_kind k, int fds[2])
 {
 	if (k == T_PIPE)
 		assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
@@ -171,7 +170,7 @@ void t_src_open(struct t_end *e, enum t_kind k, const void *data, size_t len)
 		e->fd = t_memfd_with(data, len);
 		return;
 	default:
-		stream_pair(k, fds);
+		t_stream_pair(k, fds);
 		e->fd = fds[0];
 		e->peer = fds[1];
 		assert_int_equal(pthread_create(&e->thread, NULL, feeder, e), 0);
@@ -237,7 +236,7 @@ void t_sink_open(struct t_end *e, enum t_kind k)
 		assert_true(e->fd >= 0);
 		return;
 	default:
-		stream_pair(k, fds);
+		t_stream_pair(k, fds);
 		e->fd = fds[1];
 		e->peer = fds[0];
 		assert_int_equal(pthread_create(&e->thread, NULL, drainer, e), 0);

@@ -59,6 +59,8 @@ int t_memfd_with(const void *data, size_t len);
 /* A connected loopback TCP pair, or a UNIX stream pair. */
 void t_tcp_pair(int fds[2]);
 void t_unix_pair(int fds[2]);
+/* A pipe, TCP or UNIX pair by kind: fds[0] is read from, fds[1] written to. */
+void t_stream_pair(enum t_kind k, int fds[2]);
 
 void t_src_open(struct t_end *e, enum t_kind k, const void *data, size_t len);
 void t_src_close(struct t_end *e);

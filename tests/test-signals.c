@@ -10,6 +10,9 @@
  * fails with EPIPE, the mask is what it was, and SIGPIPE is pending after
  * the call exactly when it was before.
  *
+ * ZC_NO_SIGPIPE_GUARD hands SIGPIPE back to the caller: shown by a child
+ * that dies of it, one that ignores it and one that finds it pending.
+ *
  * SIGBUS: the mmap_write source is truncated just before the mapping is
  * made or just before it is written from: the call ends early, no signal.
  */
@@ -183,6 +186,76 @@ static void test_sigpipe(void **state)
 	}
 }
 
+/*
+ * ZC_NO_SIGPIPE_GUARD: the library makes no signal-mask call at all, so the
+ * kernel's SIGPIPE reaches the caller as it would from write(2): it kills at
+ * the default action, vanishes when ignored, stays pending when blocked.
+ */
+enum caller_sigpipe {
+	AT_DEFAULT,
+	AS_BLOCKED,
+	AS_IGNORED,
+};
+
+static const char *const caller_names[] = { "at its default", "blocked", "ignored" };
+
+struct unguarded_case {
+	enum t_kind dst;
+	enum caller_sigpipe how;
+};
+
+static void unguarded_child(void *arg)
+{
+	const struct unguarded_case *c = arg;
+	unsigned char *data = t_pattern(SIZE, 8);
+	sigset_t pipe_set;
+	int src, dst;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (c->how == AS_BLOCKED)
+		sigprocmask(SIG_BLOCK, &pipe_set, NULL);
+	if (c->how == AS_IGNORED)
+		signal(SIGPIPE, SIG_IGN);
+	src = make_src(T_FILE, data);
+	dst = make_dead_dst(c->dst);
+	t_fault_reset();
+	if (zc_transfer(src, dst, ZC_ALL, ZC_NO_SIGPIPE_GUARD) != -1 || errno != EPIPE)
+		child_fail(BAD_RESULT, "expected -1 with EPIPE");
+	if (t_fault_calls(T_SYS_SIGMASK) != 0)
+		child_fail(BAD_MASK, "the library touched the signal mask");
+	if (sigpipe_pending() != (c->how == AS_BLOCKED))
+		child_fail(BAD_PENDING, "SIGPIPE pending is not what the kernel left");
+	close(src);
+	close(dst);
+	free(data);
+}
+
+static void test_sigpipe_unguarded(void **state)
+{
+	static const enum t_kind dsts[] = { T_PIPE, T_UNIX, T_TCP };
+	char what[128];
+	size_t d;
+	int h, status;
+
+	(void)state;
+	for (d = 0; d < sizeof(dsts) / sizeof(dsts[0]); d++) {
+		for (h = AT_DEFAULT; h <= AS_IGNORED; h++) {
+			struct unguarded_case c = { dsts[d], h };
+
+			snprintf(what, sizeof(what), "file->%s unguarded, SIGPIPE %s",
+				 t_kind_name(c.dst), caller_names[h]);
+			status = t_in_child(unguarded_child, &c);
+			if (h != AT_DEFAULT) {
+				expect_clean_exit(status, what);
+			} else if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGPIPE) {
+				fail_msg("%s: child not killed by SIGPIPE (status %#x)", what,
+					 status);
+			}
+		}
+	}
+}
+
 struct bus_case {
 	const char *before;	/* the call the truncation comes just before */
 	off_t cut;		/* the file's new size */
@@ -252,6 +325,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigpipe),
+		cmocka_unit_test(test_sigpipe_unguarded),
 		cmocka_unit_test(test_sigbus),
 	};
 

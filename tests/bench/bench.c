@@ -55,6 +55,7 @@ static const struct b_pair pairs[] = {
 static const struct b_method methods[] = {
 	{ "auto", B_OP_ZC, 0, ZC_PATH_NONE, false },
 	{ "auto+grow", B_OP_ZC, ZC_GROW_PIPES, ZC_PATH_NONE, false },
+	{ "auto+noguard", B_OP_ZC, ZC_NO_SIGPIPE_GUARD, ZC_PATH_NONE, false },
 	{ "copy_file_range", B_OP_ZC, ONLY(ZC_NO_COPY_FILE_RANGE), ZC_PATH_COPY_FILE_RANGE,
 	  false },
 	{ "splice", B_OP_ZC, ONLY(ZC_NO_SPLICE), ZC_PATH_SPLICE, false },
@@ -467,7 +468,8 @@ static bool has_pipe(const struct b_pair *p)
 static bool applies(const struct b_pair *p, const struct b_method *m,
 		    const struct b_size *sz)
 {
-	if (m->op == B_OP_RAW)
+	/* The per-call floor and the guard only matter where calls are cheap. */
+	if (m->op == B_OP_RAW || (m->flags & ZC_NO_SIGPIPE_GUARD))
 		return sz->chunk <= RAW_MAX_CHUNK;
 	if (m->flags & ZC_GROW_PIPES)
 		return has_pipe(p);
