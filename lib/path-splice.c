@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * splice: page references move instead of bytes. One end of every splice
- * must be a pipe; when neither fd is one, the bytes go through the calling
- * thread's pooled pipe (pipe-pool.c) in two steps, src -> pipe -> dst.
+ * must be a pipe; when neither fd is one, or when only the source is (see
+ * straight()), the bytes go through the calling thread's pooled pipe
+ * (pipe-pool.c) in two steps, src -> pipe -> dst.
  *
  * Between the two steps the bytes belong to nobody, so the second step must
  * not give up lightly: a non-blocking dst is waited for, a dst that refuses
@@ -142,10 +143,28 @@ static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
 	return drain(x, p, (size_t)n);
 }
 
+/*
+ * Out of a pipe into a file or socket, splice holds the pipe's lock until
+ * dst has taken the bytes, so whoever feeds that pipe waits out every file
+ * write and socket send. Through the pooled pipe the caller's pipe is held
+ * only while its pages move: at 1 MiB per call pipe->file ran 2.0 GB/s
+ * against 0.7 straight (read/write 1.3), pipe->TCP 1.6 against 0.9, with
+ * less CPU than either. A call smaller than a default pipe gains too little
+ * to pay for the second splice.
+ */
+#define POOL_FROM_PIPE_MIN (64u * 1024)
+
+static bool straight(const struct zc__xfer *x)
+{
+	if (x->dst.type == ZC_FD_PIPE)
+		return true;
+	return x->src.type == ZC_FD_PIPE && x->want < POOL_FROM_PIPE_MIN;
+}
+
 ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len)
 {
 	len = ZC_MIN(len, ZC_CALL_MAX);
-	if (x->src.type == ZC_FD_PIPE || x->dst.type == ZC_FD_PIPE)
+	if (straight(x))
 		return zc_sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
 				     zc__dst_piece(x, len), SPLICE_F_MOVE);
 	return via_pipe(x, len);

@@ -53,7 +53,8 @@ static const unsigned int path_off_flag[] = {
  * non-blocking dst, though: what it cannot take goes back to the file and
  * costs the pooled pipe, while sendfile sends just what fits.
  * file->pipe: one splice straight into the caller's pipe.
- * pipe or socket source: splice, straight or through the pooled pipe.
+ * pipe or socket source: splice, straight or through the pooled pipe
+ * (path-splice.c says when a pipe source takes the pooled pipe).
  * A file that reports size 0 (procfs, sysfs, or empty) can only be read.
  */
 static const uint8_t file_to_file[] = { CFR, SPLICE, SENDFILE, MMAP, RW, 0 };

@@ -190,10 +190,77 @@ static void test_small_calls(void **state)
 	}
 }
 
+/* The first splice of a call out of a pipe: into dst itself, or elsewhere. */
+static bool first_splice_into(int pipe_rd, int dst, size_t len)
+{
+	const struct t_call *calls;
+	size_t n, i;
+
+	t_fault_reset();
+	assert_int_equal(zc_transfer(pipe_rd, dst, len, 0), len);
+	n = t_fault_trace(&calls);
+	for (i = 0; i < n; i++)
+		if (calls[i].sys == T_SYS_SPLICE && calls[i].in == pipe_rd)
+			return calls[i].out == dst;
+	fail_msg("no splice out of the pipe");
+	return false;
+}
+
+/*
+ * Out of a pipe into a file or socket, calls from 64 KiB on go through the
+ * pooled pipe, so the caller's pipe is not held while dst takes the bytes;
+ * smaller ones and pipe destinations go straight.
+ */
+static void test_pipe_source_route(void **state)
+{
+	static const size_t sizes[] = { CHUNK, 64 * 1024 - 1, 64 * 1024, 300001 };
+	static const enum t_kind dsts[] = { T_FILE, T_UNIX, T_PIPE };
+	unsigned char *data = t_pattern(300001, 43);
+	size_t s, d;
+
+	(void)state;
+	for (d = 0; d < sizeof(dsts) / sizeof(dsts[0]); d++) {
+		for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+			struct pair p = { "pipe->any", T_PIPE, dsts[d], 1 };
+			bool pooled = dsts[d] != T_PIPE && sizes[s] >= 64 * 1024;
+			unsigned char *got = malloc(sizes[s]);
+			struct end src, dst;
+			size_t n = 0;
+
+			assert_non_null(got);
+			open_src(&p, &src, data);
+			open_dst(&p, &dst);
+			assert_true(fcntl(src.peer, F_SETPIPE_SZ, 1 << 20) >= 0);
+			if (dst.peer >= 0)
+				assert_true(fcntl(dst.fd, F_SETPIPE_SZ, 1 << 20) >= 0 ||
+					    setsockopt(dst.fd, SOL_SOCKET, SO_SNDBUF,
+						       &(int){ 1 << 20 }, sizeof(int)) == 0);
+			assert_int_equal(write(src.peer, data, sizes[s]), sizes[s]);
+			assert_int_equal(first_splice_into(src.fd, dst.fd, sizes[s]), !pooled);
+			if (dst.peer < 0) {
+				free(got);
+				got = t_read_file(dst.fd, &n);
+			}
+			while (n < sizes[s]) {
+				ssize_t r = read(dst.peer, got + n, sizes[s] - n);
+
+				assert_true(r > 0);
+				n += (size_t)r;
+			}
+			t_assert_bytes(got, n, data, sizes[s]);
+			free(got);
+			close_end(&src);
+			close_end(&dst);
+		}
+	}
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_calls),
+		cmocka_unit_test(test_pipe_source_route),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
