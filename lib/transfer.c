@@ -46,12 +46,15 @@ static const unsigned int path_off_flag[] = {
  * fell into a slow mode (0.4-1.3 GB/s against 2.5-3.2 for copy_file_range,
  * 9 repetitions) and was no faster once held to 128 KiB writes: copy_file_range
  * stays first everywhere.
- * file->socket and devices: one sendfile beats two splices on small
- * copies, but sendfile goes through the kernel's own 64 KiB pipe, and from
- * 1 MiB on, splice through the 1 MiB pooled pipe was faster: 1.5x to a UNIX
- * socket, 1.15x to /dev/null, 1.27x to TCP at 1 MiB per call. Not into a
- * non-blocking dst, though: what it cannot take goes back to the file and
- * costs the pooled pipe, while sendfile sends just what fits.
+ * file->socket: one sendfile, through the kernel's own 64 KiB pipe. Two
+ * splices through the 1 MiB pooled pipe looked faster from 1 MiB per call in
+ * early runs, but in three full runs since, sendfile won 7 of 8 socket cells
+ * at 1 MiB and 1 GiB (TCP, UNIX, memfd and loaded regions: 1.04-1.45x) at
+ * less CPU, so sockets keep sendfile at every size.
+ * file->device: into /dev/null and the like the pooled pipe does win from
+ * 1 MiB (64 against 49 GB/s, 75 against 51 at 1 GiB), unless dst is
+ * non-blocking: what it cannot take goes back to the file and costs the
+ * pooled pipe, while sendfile sends just what fits.
  * file->pipe: one splice straight into the caller's pipe.
  * pipe or socket source: splice, straight or through the pooled pipe
  * (path-splice.c says when a pipe source takes the pooled pipe).
@@ -102,7 +105,7 @@ static const uint8_t *pick_chain(const struct zc__xfer *x)
 		return file_to_file;
 	if (dst == ZC_FD_PIPE)
 		return file_to_pipe;
-	if (file_left(x) >= SPLICE_BEATS_SENDFILE && dst_blocks(x))
+	if (dst != ZC_FD_SOCKET && file_left(x) >= SPLICE_BEATS_SENDFILE && dst_blocks(x))
 		return big_file_to_other;
 	return file_to_other;
 }

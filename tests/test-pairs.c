@@ -67,8 +67,8 @@ static uint32_t works(uint32_t path, enum t_kind src, enum t_kind dst)
 
 /*
  * The library's choice: the best path that works for the pair (zcopy(7)).
- * From a file into a blocking socket or device, sendfile, except from 1 MiB
- * on, where splice through the library's large pipe is faster.
+ * From a file into a socket, sendfile; into a blocking device, the same
+ * below 1 MiB and splice through the library's large pipe from there on.
  */
 static uint32_t auto_path(enum t_kind src, enum t_kind dst, size_t size)
 {
@@ -76,7 +76,7 @@ static uint32_t auto_path(enum t_kind src, enum t_kind dst, size_t size)
 		return ZC_PATH_SPLICE;
 	if (works(ZC_PATH_COPY_FILE_RANGE, src, dst) && is_file(dst))
 		return ZC_PATH_COPY_FILE_RANGE;
-	if (is_file(dst) || dst == T_PIPE || size >= 1024 * 1024)
+	if (is_file(dst) || dst == T_PIPE || (dst == T_NULL && size >= 1024 * 1024))
 		return ZC_PATH_SPLICE;
 	return ZC_PATH_SENDFILE;
 }

@@ -136,10 +136,8 @@ class TestSocketPair(unittest.TestCase):
             drainer.join()
         self.assertEqual(n, SIZE)
         self.assertEqual(bytes(drainer.got), self.data)
-        # A file into a blocking socket: sendfile, or from 1 MiB on splice
-        # through the library's large pipe, which is faster there (zcopy(7)).
-        want = "splice" if SIZE >= 1 << 20 else "sendfile"
-        self.assertEqual(zcopy.path_name(st.path), want)
+        # A file into a socket: sendfile at every size (zcopy(7)).
+        self.assertEqual(zcopy.path_name(st.path), "sendfile")
         self.assertEqual(st.fallbacks(), [])
 
 
