@@ -12,6 +12,11 @@ else by its soname, libzcopy.so.1.
 
 Calls are declared in one table, _PROTOTYPES: a new C call gets a line
 there and a thin Python function below it.
+
+Locks inside a region: region_mutex() and region_sem() return Mutex and Sem
+objects (lock/trylock/unlock/consistent, wait/trywait/timedwait/post) that
+work across processes sharing the region; region_cleanup() removes named
+regions no process holds any more.
 """
 
 import ctypes
@@ -20,6 +25,7 @@ import os
 __all__ = [
     "ALL", "Stats", "transfer", "transfer_ex", "transfer_at",
     "path_name", "fd_type_name", "version", "library", "Region",
+    "Mutex", "Sem", "region_mutex", "region_sem", "region_cleanup",
 ]
 
 SONAME = "libzcopy.so.1"
@@ -79,6 +85,12 @@ SEAL_HANDOUT = SEAL_SHRINK | SEAL_GROW | SEAL_FUTURE_WRITE
 
 SYNC_ASYNC = 0x1
 SYNC_INVALIDATE = 0x2
+
+CLEANUP_LIST_ONLY = 0x1
+
+MUTEX_SIZE = 64
+SEM_SIZE = 32
+LOCK_INIT = 0x1
 
 
 class Stats(ctypes.Structure):
@@ -140,16 +152,38 @@ class Region(ctypes.Structure):
         self.close()
 
 
+def _raise_errno():
+    err = ctypes.get_errno()
+    raise OSError(err, os.strerror(err))
+
+
 def _raise_on_minus_one(result, func, args):
     if result == -1:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
+        _raise_errno()
     return result
+
+
+def _raise_on_null(result, func, args):
+    if not result:
+        _raise_errno()
+    return result
+
+
+# struct zc_mutex and struct zc_sem are opaque: only pointers to them cross.
+class _CMutex(ctypes.Structure):
+    pass
+
+
+class _CSem(ctypes.Structure):
+    pass
 
 
 _c_uint64_p = ctypes.POINTER(ctypes.c_uint64)
 _Stats_p = ctypes.POINTER(Stats)
 _Region_p = ctypes.POINTER(Region)
+_Mutex_p = ctypes.POINTER(_CMutex)
+_Sem_p = ctypes.POINTER(_CSem)
+_cleanup_found = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)
 
 # name: (restype, argtypes, errcheck)
 _PROTOTYPES = {
@@ -196,6 +230,22 @@ _PROTOTYPES = {
                                       ctypes.c_uint32],
                        _raise_on_minus_one),
     "zc_region_resize": (ctypes.c_int, [_Region_p, ctypes.c_uint64], _raise_on_minus_one),
+    "zc_region_cleanup": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_uint32,
+                                         _cleanup_found, ctypes.c_void_p],
+                          _raise_on_minus_one),
+    "zc_region_mutex": (_Mutex_p, [_Region_p, ctypes.c_uint64, ctypes.c_uint32],
+                        _raise_on_null),
+    "zc_mutex_lock": (ctypes.c_int, [_Mutex_p], _raise_on_minus_one),
+    "zc_mutex_trylock": (ctypes.c_int, [_Mutex_p], _raise_on_minus_one),
+    "zc_mutex_unlock": (ctypes.c_int, [_Mutex_p], _raise_on_minus_one),
+    "zc_mutex_consistent": (ctypes.c_int, [_Mutex_p], _raise_on_minus_one),
+    "zc_region_sem": (_Sem_p, [_Region_p, ctypes.c_uint64, ctypes.c_uint32,
+                               ctypes.c_uint32],
+                      _raise_on_null),
+    "zc_sem_wait": (ctypes.c_int, [_Sem_p], _raise_on_minus_one),
+    "zc_sem_trywait": (ctypes.c_int, [_Sem_p], _raise_on_minus_one),
+    "zc_sem_timedwait": (ctypes.c_int, [_Sem_p, ctypes.c_uint64], _raise_on_minus_one),
+    "zc_sem_post": (ctypes.c_int, [_Sem_p], _raise_on_minus_one),
     "zc_region_close": (ctypes.c_int, [_Region_p], None),
     "zc_path_name": (ctypes.c_char_p, [ctypes.c_uint32], None),
     "zc_fd_type_name": (ctypes.c_char_p, [ctypes.c_uint32], None),
@@ -358,3 +408,88 @@ def region_resize(r, size):
 
 def region_close(r):
     r.close()
+
+
+def region_cleanup(prefix=None, flags=0, found=None):
+    """Remove the named regions no process holds any more whose names start
+    with prefix (None for all), or only list them with CLEANUP_LIST_ONLY.
+    found(name), if given, is called with each name first. Returns how many.
+
+    An exception from found cannot cross the C call: the call goes on without
+    calling found again, and the first exception is raised when it is over."""
+    raised = []
+
+    def call(name, arg):
+        if raised:
+            return
+        try:
+            found(os.fsdecode(name))
+        except BaseException as e:
+            raised.append(e)
+
+    # A _cleanup_found() without a function is the C call's NULL.
+    callback = _cleanup_found() if found is None else _cleanup_found(call)
+    n = library.zc_region_cleanup(None if prefix is None else prefix.encode(), flags,
+                                  callback, None)
+    if raised:
+        raise raised[0]
+    return n
+
+
+class _InRegion:
+    """A lock at its place in a region's mapping. The memory is the region's:
+    the lock keeps the Region object alive, but is dead once it is closed."""
+
+    def __init__(self, ptr, region):
+        self._ptr = ptr
+        self.region = region
+
+
+class Mutex(_InRegion):
+    """A robust, process-shared, error-checking mutex inside a region.
+
+    lock() after its holder died takes it and raises OSError EOWNERDEAD:
+    the caller holds it then, repairs the data and calls consistent().
+    """
+
+    def lock(self):
+        library.zc_mutex_lock(self._ptr)
+
+    def trylock(self):
+        """Raises OSError EBUSY when another holds it."""
+        library.zc_mutex_trylock(self._ptr)
+
+    def unlock(self):
+        library.zc_mutex_unlock(self._ptr)
+
+    def consistent(self):
+        library.zc_mutex_consistent(self._ptr)
+
+
+class Sem(_InRegion):
+    """A process-shared semaphore inside a region (not owned: a process that
+    dies between wait and post leaves the count one short)."""
+
+    def wait(self):
+        library.zc_sem_wait(self._ptr)
+
+    def trywait(self):
+        """Raises OSError EAGAIN when the count is zero."""
+        library.zc_sem_trywait(self._ptr)
+
+    def timedwait(self, timeout_ns):
+        """Raises OSError ETIMEDOUT when timeout_ns nanoseconds pass first."""
+        library.zc_sem_timedwait(self._ptr, timeout_ns)
+
+    def post(self):
+        library.zc_sem_post(self._ptr)
+
+
+def region_mutex(r, off, flags=0):
+    """The mutex at byte off of r; LOCK_INIT in flags initialises it first."""
+    return Mutex(library.zc_region_mutex(ctypes.byref(r), off, flags), r)
+
+
+def region_sem(r, off, value=0, flags=0):
+    """The semaphore at byte off of r; LOCK_INIT initialises it to value."""
+    return Sem(library.zc_region_sem(ctypes.byref(r), off, value, flags), r)
