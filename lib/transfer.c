@@ -48,9 +48,10 @@ static const unsigned int path_off_flag[] = {
  * stays first everywhere.
  * file->socket: one sendfile, through the kernel's own 64 KiB pipe. Two
  * splices through the 1 MiB pooled pipe looked faster from 1 MiB per call in
- * early runs, but in three full runs since, sendfile won 7 of 8 socket cells
- * at 1 MiB and 1 GiB (TCP, UNIX, memfd and loaded regions: 1.04-1.45x) at
- * less CPU, so sockets keep sendfile at every size.
+ * early runs; in most of five runs since, sendfile led into UNIX sockets and regions
+ * at 1 MiB and 1 GiB (1.04-1.7x) and into TCP at 1 GiB, at less CPU, while
+ * TCP at 1 MiB split 3 to 2 for splice. Sockets keep sendfile at every size:
+ * one syscall, no pooled pipe.
  * file->device: into /dev/null and the like the pooled pipe does win from
  * 1 MiB (64 against 49 GB/s, 75 against 51 at 1 GiB), unless dst is
  * non-blocking: what it cannot take goes back to the file and costs the
