@@ -80,7 +80,6 @@ bool zc__falls_back(uint32_t path, int err);
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
 		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD)
 int zc__prepare_dst(struct zc__xfer *x);
-void zc__grow_pipes(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);
 void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err);
 /* transfer.c: one public call around its prepare and run steps */

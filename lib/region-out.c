@@ -156,17 +156,8 @@ static void run(struct zc__xfer *x)
 
 static int prepare(struct zc__xfer *x)
 {
-	int e;
-
-	if (x->flags & ~ZC_XFER_FLAGS)
-		return -EINVAL;
 	x->stats->src_type = ZC_FD_SHM;
-	e = zc__prepare_dst(x);
-	if (e < 0)
-		return e;
-	if (x->flags & ZC_GROW_PIPES)
-		zc__grow_pipes(x);
-	return 0;
+	return zc__prepare_dst(x);
 }
 
 static ssize_t from_memory(const struct zc_region *r, uint64_t off, uint64_t len, int dst_fd,

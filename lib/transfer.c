@@ -274,9 +274,9 @@ static int check_end(struct zc__end *e)
  */
 #define GROW_PIPES_MIN (1024u * 1024)
 
-void zc__grow_pipes(struct zc__xfer *x)
+static void grow_pipes(struct zc__xfer *x)
 {
-	if (x->want < GROW_PIPES_MIN)
+	if (!(x->flags & ZC_GROW_PIPES) || x->want < GROW_PIPES_MIN)
 		return;
 	if (x->dst.type == ZC_FD_PIPE) {
 		zc__pipe_grow(x->dst.fd);
@@ -311,21 +311,14 @@ int zc__prepare_dst(struct zc__xfer *x)
 
 static int prepare(struct zc__xfer *x)
 {
-	int r;
+	int r = check_end(&x->src);
 
-	if (x->flags & ~ZC_XFER_FLAGS)
-		return -EINVAL;
-	r = check_end(&x->src);
 	x->stats->src_type = x->src.type;
 	if (r == 0)
 		r = zc__prepare_dst(x);
 	if (r == 0 && is_file(x->src.type) && is_file(x->dst.type))
 		r = check_same_file(x);
-	if (r < 0)
-		return r;
-	if (x->flags & ZC_GROW_PIPES)
-		zc__grow_pipes(x);
-	return 0;
+	return r;
 }
 
 /*
@@ -342,8 +335,9 @@ static bool needs_sigpipe_guard(const struct zc__xfer *x)
 
 /*
  * What every public transfer does around its own prepare and run steps (the
- * region calls have theirs): stats (x->stats may be NULL), SIGPIPE kept away,
- * the ZCOPY_DEBUG line, and the return convention of write(2).
+ * region calls have theirs): the flags check, stats (x->stats may be NULL),
+ * ZC_GROW_PIPES once both ends passed, SIGPIPE kept away, the ZCOPY_DEBUG
+ * line, and the return convention of write(2).
  */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *))
@@ -355,7 +349,9 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	if (!x->stats)
 		x->stats = &x->own_stats;
 	memset(x->stats, 0, sizeof(*x->stats));
-	r = prep(x);
+	r = x->flags & ~ZC_XFER_FLAGS ? -EINVAL : prep(x);
+	if (r == 0)
+		grow_pipes(x);
 	if (r < 0) {
 		x->err = -r;
 	} else if (x->want) {
