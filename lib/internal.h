@@ -102,19 +102,17 @@ struct zc__sigpipe {
 void zc__sigpipe_block(struct zc__sigpipe *s);
 void zc__sigpipe_restore(struct zc__sigpipe *s, int err);
 
-/* How much of len to hand one write or splice into dst. */
-static inline size_t zc__dst_piece(const struct zc__xfer *x, size_t len)
-{
-	bool file_to_file = x->dst.type == ZC_FD_FILE &&
-			    (x->src.type == ZC_FD_FILE || x->src.type == ZC_FD_SHM ||
-			     x->src.type == ZC_FD_BLOCK);
-
-	return file_to_file ? ZC_MIN(len, (size_t)ZC_FILE_PIECE) : len;
-}
-
 /* fdtype.c */
 int zc__fd_probe(struct zc__end *e);
 bool zc__seekable(const struct zc__end *e);
+
+/* How much of len to hand one write or splice into dst (ZC_FILE_PIECE). */
+static inline size_t zc__dst_piece(const struct zc__xfer *x, size_t len)
+{
+	bool file_to_file = x->dst.type == ZC_FD_FILE && zc__seekable(&x->src);
+
+	return file_to_file ? ZC_MIN(len, (size_t)ZC_FILE_PIECE) : len;
+}
 
 /* io.c: helpers the paths share */
 int zc__src_rewind(struct zc__xfer *x, uint64_t n);
