@@ -158,6 +158,6 @@ void zc__debug_line(const struct zc__xfer *x)
 		strlcat(line, tail, sizeof(line));
 	/* stderr may be a pipe whose reader is gone: that must not kill either. */
 	zc__sigpipe_block(&sp);
-	r = zc_sys_write(STDERR_FILENO, line, strlen(line));
+	r = zc__sys_write(STDERR_FILENO, line, strlen(line));
 	zc__sigpipe_restore(&sp, r < 0 ? (int)-r : 0);
 }

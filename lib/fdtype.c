@@ -36,7 +36,7 @@ static const struct fs_info *regular_fs(int fd, dev_t dev)
 	c = &dev_cache[dev_cache_next++ % DEV_CACHE];
 	c->dev = dev;
 	c->type = ZC_FD_FILE;
-	if (zc_sys_fstatfs(fd, &sfs) == 0 &&
+	if (zc__sys_fstatfs(fd, &sfs) == 0 &&
 	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC))
 		c->type = ZC_FD_SHM;
 	return c;
@@ -56,7 +56,7 @@ static bool tty_major(dev_t rdev)
 
 int zc__fd_probe(struct zc__end *e)
 {
-	int r = zc_sys_fstat(e->fd, &e->st);
+	int r = zc__sys_fstat(e->fd, &e->st);
 
 	if (r < 0)
 		return r;

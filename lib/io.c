@@ -18,7 +18,7 @@ int zc__src_rewind(struct zc__xfer *x, uint64_t n)
 		*x->src.off -= (int64_t)n;
 		return 0;
 	}
-	r = zc_sys_lseek(x->src.fd, -(int64_t)n, SEEK_CUR);
+	r = zc__sys_lseek(x->src.fd, -(int64_t)n, SEEK_CUR);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -32,7 +32,7 @@ int zc__wait_writable(int fd)
 	int r;
 
 	do
-		r = zc_sys_poll(&pfd, 1, -1);
+		r = zc__sys_poll(&pfd, 1, -1);
 	while (r == -EINTR);
 	return r < 0 ? r : 0;
 }
@@ -43,8 +43,8 @@ static ssize_t write_once(struct zc__xfer *x, const char *buf, size_t len)
 
 	len = zc__dst_piece(x, len);
 	if (!x->dst.off)
-		return zc_sys_write(x->dst.fd, buf, len);
-	r = zc_sys_pwrite(x->dst.fd, buf, len, *x->dst.off);
+		return zc__sys_write(x->dst.fd, buf, len);
+	r = zc__sys_pwrite(x->dst.fd, buf, len, *x->dst.off);
 	if (r > 0)
 		*x->dst.off += r;
 	return r;

@@ -8,6 +8,6 @@
 
 ssize_t zc__path_cfr(struct zc__xfer *x, uint64_t len)
 {
-	return zc_sys_copy_file_range(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
+	return zc__sys_copy_file_range(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
 				      ZC_MIN(len, ZC_CALL_MAX));
 }

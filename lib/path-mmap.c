@@ -18,7 +18,7 @@ static int64_t src_pos(struct zc__xfer *x)
 {
 	if (x->src.off)
 		return *x->src.off;
-	return zc_sys_lseek(x->src.fd, 0, SEEK_CUR);
+	return zc__sys_lseek(x->src.fd, 0, SEEK_CUR);
 }
 
 static int src_advance(struct zc__xfer *x, int64_t pos)
@@ -29,7 +29,7 @@ static int src_advance(struct zc__xfer *x, int64_t pos)
 		*x->src.off = pos;
 		return 0;
 	}
-	r = zc_sys_lseek(x->src.fd, pos, SEEK_SET);
+	r = zc__sys_lseek(x->src.fd, pos, SEEK_SET);
 	return r < 0 ? (int)r : 0;
 }
 
@@ -50,12 +50,12 @@ ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len)
 	base = pos & ~(page - 1);
 
 	/* MAP_POPULATE maps the cached pages in one go instead of a fault each. */
-	r = (int)zc_sys_mmap(&map, n + (size_t)(pos - base), PROT_READ,
+	r = (int)zc__sys_mmap(&map, n + (size_t)(pos - base), PROT_READ,
 			     MAP_SHARED | MAP_POPULATE, x->src.fd, base);
 	if (r < 0)
 		return r;
 	done = zc__write_all(x, (char *)map + (pos - base), n, &err);
-	zc_sys_munmap(map, n + (size_t)(pos - base));
+	zc__sys_munmap(map, n + (size_t)(pos - base));
 
 	r = src_advance(x, pos + (int64_t)done);
 	if (r < 0)

@@ -11,8 +11,8 @@ static ssize_t read_once(struct zc__xfer *x, char *buf, size_t len)
 	ssize_t r;
 
 	if (!x->src.off)
-		return zc_sys_read(x->src.fd, buf, len);
-	r = zc_sys_pread(x->src.fd, buf, len, *x->src.off);
+		return zc__sys_read(x->src.fd, buf, len);
+	r = zc__sys_pread(x->src.fd, buf, len, *x->src.off);
 	if (r > 0)
 		*x->src.off += r;
 	return r;

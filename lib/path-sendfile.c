@@ -9,5 +9,5 @@
 
 ssize_t zc__path_sendfile(struct zc__xfer *x, uint64_t len)
 {
-	return zc_sys_sendfile(x->dst.fd, x->src.fd, x->src.off, ZC_MIN(len, ZC_CALL_MAX));
+	return zc__sys_sendfile(x->dst.fd, x->src.fd, x->src.off, ZC_MIN(len, ZC_CALL_MAX));
 }

@@ -30,7 +30,7 @@ static bool write_may_work(int err)
 
 static ssize_t to_dst(struct zc__xfer *x, int pipe_rd, size_t len)
 {
-	return zc_sys_splice(pipe_rd, NULL, x->dst.fd, x->dst.off, zc__dst_piece(x, len),
+	return zc__sys_splice(pipe_rd, NULL, x->dst.fd, x->dst.off, zc__dst_piece(x, len),
 			     SPLICE_F_MOVE);
 }
 
@@ -43,7 +43,7 @@ static size_t copy_out(struct zc__xfer *x, struct zc__pipe *p, size_t rest, int 
 
 	*err = buf ? 0 : ENOMEM;
 	while (buf && done < rest) {
-		r = zc_sys_read(p->rd, buf, ZC_MIN(rest - done, ZC_RW_BUF_SIZE));
+		r = zc__sys_read(p->rd, buf, ZC_MIN(rest - done, ZC_RW_BUF_SIZE));
 		if (r == -EINTR)
 			continue;
 		if (r <= 0) {
@@ -137,7 +137,7 @@ static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
 		return r;
 	/* Take no more than dst takes in one piece, so one splice drains it. */
 	len = zc__dst_piece(x, ZC_MIN(len, p->size));
-	n = zc_sys_splice(x->src.fd, x->src.off, p->wr, NULL, len, SPLICE_F_MOVE);
+	n = zc__sys_splice(x->src.fd, x->src.off, p->wr, NULL, len, SPLICE_F_MOVE);
 	if (n <= 0)
 		return n;
 	return drain(x, p, (size_t)n);
@@ -165,7 +165,7 @@ ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len)
 {
 	len = ZC_MIN(len, ZC_CALL_MAX);
 	if (straight(x))
-		return zc_sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
+		return zc__sys_splice(x->src.fd, x->src.off, x->dst.fd, x->dst.off,
 				     zc__dst_piece(x, len), SPLICE_F_MOVE);
 	return via_pipe(x, len);
 }

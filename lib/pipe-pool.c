@@ -41,8 +41,8 @@ static bool exit_key_ok;
 static void pipe_close(struct zc__pipe *p)
 {
 	if (p->rd >= 0) {
-		zc_sys_close(p->rd);
-		zc_sys_close(p->wr);
+		zc__sys_close(p->rd);
+		zc__sys_close(p->wr);
 	}
 	p->rd = p->wr = -1;
 	p->size = 0;
@@ -130,12 +130,12 @@ static int register_thread(void)
  */
 int zc__pipe_grow(int fd)
 {
-	int size, r = zc_sys_fcntl(fd, F_GETPIPE_SZ, 0);
+	int size, r = zc__sys_fcntl(fd, F_GETPIPE_SZ, 0);
 
 	if (r >= POOL_PIPE_SIZE)
 		return r;
 	for (size = POOL_PIPE_SIZE; size >= POOL_PIPE_MIN; size /= 4) {
-		r = zc_sys_fcntl(fd, F_SETPIPE_SZ, size);
+		r = zc__sys_fcntl(fd, F_SETPIPE_SZ, size);
 		if (r >= 0 || r != -EPERM)
 			break;
 	}
@@ -154,7 +154,7 @@ int zc__pipe_get(struct zc__pipe **out)
 	r = register_thread();
 	if (r < 0)
 		return r;
-	r = zc_sys_pipe2(fds, O_CLOEXEC);
+	r = zc__sys_pipe2(fds, O_CLOEXEC);
 	if (r < 0)
 		return r;
 	res.pipe.rd = fds[0];
@@ -162,7 +162,7 @@ int zc__pipe_get(struct zc__pipe **out)
 	/* A pipe that will not grow still works, just in smaller steps. */
 	r = zc__pipe_grow(fds[1]);
 	if (r < 0)
-		r = zc_sys_fcntl(fds[1], F_GETPIPE_SZ, 0);
+		r = zc__sys_fcntl(fds[1], F_GETPIPE_SZ, 0);
 	res.pipe.size = r > 0 ? (uint32_t)r : 4096;
 	*out = &res.pipe;
 	return 0;

@@ -41,7 +41,7 @@ static ssize_t vmsplice_once(int pipe_wr, const char *p, size_t n, unsigned int 
 	ssize_t r;
 
 	do
-		r = zc_sys_vmsplice(pipe_wr, &iov, 1, fl);
+		r = zc__sys_vmsplice(pipe_wr, &iov, 1, fl);
 	while (r == -EINTR);
 	return r;
 }
@@ -53,7 +53,7 @@ static ssize_t pipe_to_dst(struct zc__xfer *x, struct zc__pipe *p, size_t n)
 	ssize_t r;
 
 	while (done < n) {
-		r = zc_sys_splice(p->rd, NULL, x->dst.fd, x->dst.off, n - done, SPLICE_F_MOVE);
+		r = zc__sys_splice(p->rd, NULL, x->dst.fd, x->dst.off, n - done, SPLICE_F_MOVE);
 		if (r == -EINTR)
 			continue;
 		if (r <= 0) {
@@ -122,7 +122,7 @@ static bool vmsplice_refused(int err)
 /* vmsplice ignores the pipe's O_NONBLOCK and goes by its own flag only. */
 static unsigned int nonblock_flag(const struct zc__xfer *x)
 {
-	int fl = x->dst.type == ZC_FD_PIPE ? zc_sys_fcntl(x->dst.fd, F_GETFL, 0) : 0;
+	int fl = x->dst.type == ZC_FD_PIPE ? zc__sys_fcntl(x->dst.fd, F_GETFL, 0) : 0;
 
 	return fl > 0 && (fl & O_NONBLOCK) ? SPLICE_F_NONBLOCK : 0;
 }

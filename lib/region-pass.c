@@ -54,7 +54,7 @@ static int send_rest(int sock, const char *p, size_t len)
 	ssize_t n;
 
 	while (len) {
-		n = zc_sys_send(sock, p, len, MSG_NOSIGNAL);
+		n = zc__sys_send(sock, p, len, MSG_NOSIGNAL);
 		if (n == -EINTR)
 			continue;
 		if (n == -EAGAIN)
@@ -95,7 +95,7 @@ ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
 		memcpy(CMSG_DATA(&c.h), &r->fd, sizeof(int));
 	}
 	do
-		n = zc_sys_sendmsg(sock, &m, MSG_NOSIGNAL);
+		n = zc__sys_sendmsg(sock, &m, MSG_NOSIGNAL);
 	while (n == -EINTR);
 	if (n < 0)
 		return zc__ret((int)n);
@@ -120,7 +120,7 @@ static int take_fds(struct msghdr *m, int *fd)
 				*fd = f;
 				continue;
 			}
-			zc_sys_close(f);
+			zc__sys_close(f);
 			err = -EBADMSG;
 		}
 	}
@@ -134,7 +134,7 @@ static int wait_readable(int fd)
 	int r;
 
 	do
-		r = zc_sys_poll(&pfd, 1, -1);
+		r = zc__sys_poll(&pfd, 1, -1);
 	while (r == -EINTR);
 	return r < 0 ? r : 0;
 }
@@ -154,7 +154,7 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 		iov.iov_len = sizeof(*w) - got;
 		m.msg_control = got ? NULL : c.buf;
 		m.msg_controllen = got ? 0 : sizeof(c.buf);
-		n = zc_sys_recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+		n = zc__sys_recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 		if (n == -EINTR || (n == -EAGAIN && got && wait_readable(sock) == 0))
 			continue;
 		if (n < 0)
@@ -178,7 +178,7 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 static int64_t check_fd(struct zc_region *r, const struct wire *w, uint32_t flags)
 {
 	struct stat st;
-	int e = zc_sys_fstat(r->fd, &st), fl;
+	int e = zc__sys_fstat(r->fd, &st), fl;
 
 	if (e < 0)
 		return e;
@@ -190,7 +190,7 @@ static int64_t check_fd(struct zc_region *r, const struct wire *w, uint32_t flag
 			return -EPERM;
 		r->flags |= ZC_REGION_UNSEALED;
 	}
-	fl = zc_sys_fcntl(r->fd, F_GETFL, 0);
+	fl = zc__sys_fcntl(r->fd, F_GETFL, 0);
 	if (fl < 0)
 		return fl;
 	/* A write seal makes a writable shared mapping fail with EPERM. */
@@ -233,7 +233,7 @@ ZC_EXPORT int zc_region_recv(int sock, struct zc_region *r, uint32_t flags)
 	if (e < 0) {
 		/* kind may not say so yet: whatever fd arrived is ours to close */
 		if (r->fd >= 0 && r->kind == ZC_REGION_NONE)
-			zc_sys_close(r->fd);
+			zc__sys_close(r->fd);
 		if (r->kind == ZC_REGION_NONE)
 			r->fd = -1;
 		return zc__region_fail(r, -e);

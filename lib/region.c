@@ -62,10 +62,10 @@ int zc__region_check_size(uint64_t size)
  */
 int zc__region_reserve(int fd, uint64_t size)
 {
-	int r = zc_sys_fallocate(fd, 0, 0, (int64_t)size);
+	int r = zc__sys_fallocate(fd, 0, 0, (int64_t)size);
 
 	if (r == -EOPNOTSUPP)
-		r = zc_sys_ftruncate(fd, (int64_t)size);
+		r = zc__sys_ftruncate(fd, (int64_t)size);
 	return r;
 }
 
@@ -82,7 +82,7 @@ int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared)
 		return 0;	/* mmap refuses length 0; an empty region maps nothing */
 	if (!(r->flags & ZC_REGION_RDONLY))
 		prot |= PROT_WRITE;
-	e = zc_sys_mmap(&addr, (size_t)size, prot, shared ? MAP_SHARED : MAP_PRIVATE, r->fd, 0);
+	e = zc__sys_mmap(&addr, (size_t)size, prot, shared ? MAP_SHARED : MAP_PRIVATE, r->fd, 0);
 	if (e < 0)
 		return (int)e;
 	r->addr = addr;
@@ -106,7 +106,7 @@ ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, ui
 	end = (uintptr_t)r->addr + (uintptr_t)(off + len);
 	if (end == start)
 		return 0;
-	return zc__ret(zc_sys_msync((void *)start, end - start, ms));
+	return zc__ret(zc__sys_msync((void *)start, end - start, ms));
 }
 
 /*
@@ -127,11 +127,11 @@ ZC_EXPORT int zc_region_resize(struct zc_region *r, uint64_t size)
 	if (e == 0 && size > r->size)
 		e = zc__region_reserve(r->fd, size);
 	else if (e == 0 && size < r->size)
-		e = zc_sys_ftruncate(r->fd, (int64_t)size);
+		e = zc__sys_ftruncate(r->fd, (int64_t)size);
 	if (e < 0)
 		return zc__ret((int)e);
 	addr = r->addr;
-	e = zc_sys_mremap(&addr, (size_t)r->size, (size_t)size, MREMAP_MAYMOVE);
+	e = zc__sys_mremap(&addr, (size_t)r->size, (size_t)size, MREMAP_MAYMOVE);
 	if (e < 0)
 		return zc__ret((int)e);
 	r->addr = addr;
@@ -144,8 +144,8 @@ static int unmap(struct zc_region *r)
 	if (!r->addr)
 		return 0;
 	if (r->kind == ZC_REGION_SYSV)
-		return zc_sys_shmdt(r->addr);
-	return zc_sys_munmap(r->addr, (size_t)r->size);
+		return zc__sys_shmdt(r->addr);
+	return zc__sys_munmap(r->addr, (size_t)r->size);
 }
 
 ZC_EXPORT int zc_region_close(struct zc_region *r)
@@ -157,7 +157,7 @@ ZC_EXPORT int zc_region_close(struct zc_region *r)
 	if (r->kind != ZC_REGION_NONE) {
 		err = unmap(r);
 		if (r->fd >= 0) {
-			e = zc_sys_close(r->fd);
+			e = zc__sys_close(r->fd);
 			err = err ? err : e;
 		}
 	}

@@ -48,7 +48,7 @@ static int load_copy(struct zc_region *r, int fd, uint64_t size)
 			e = -errno;
 	}
 	if (e == 0 && in < size)
-		e = zc_sys_ftruncate(r->fd, (int64_t)in);
+		e = zc__sys_ftruncate(r->fd, (int64_t)in);
 	if (e < 0)
 		return e;
 	return zc__region_map_fd(r, in, true);
@@ -63,7 +63,7 @@ ZC_EXPORT int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags)
 		return -1;
 	if ((flags & ~LOAD_FLAGS) || (flags & ZC_REGION_PRIVATE && flags & ZC_REGION_COPY))
 		return zc__region_fail(r, EINVAL);
-	e = zc_sys_fstat(fd, &st);
+	e = zc__sys_fstat(fd, &st);
 	if (e == 0 && !S_ISREG(st.st_mode))
 		e = -EINVAL;
 	if (e == 0 && (uint64_t)st.st_size > SIZE_MAX)
@@ -75,7 +75,7 @@ ZC_EXPORT int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags)
 		return e < 0 ? zc__region_fail(r, -e) : 0;
 	}
 	/* The region keeps its own fd, so the caller may close theirs. */
-	r->fd = zc_sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	r->fd = zc__sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (r->fd < 0)
 		return zc__region_fail(r, -r->fd);
 	r->kind = ZC_REGION_FILE;
@@ -90,10 +90,10 @@ ZC_EXPORT int zc_region_load(struct zc_region *r, const char *path, uint32_t fla
 
 	if (!path)
 		return zc__ret(-EINVAL);
-	fd = zc_sys_open(path, O_RDONLY | O_CLOEXEC, 0);
+	fd = zc__sys_open(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return zc__region_begin(r) < 0 ? -1 : zc__region_fail(r, -fd);
 	e = zc_region_load_fd(r, fd, flags);
-	zc_sys_close(fd);
+	zc__sys_close(fd);
 	return e;
 }

@@ -28,14 +28,14 @@ _Static_assert(ZC_SEAL_SEAL == F_SEAL_SEAL && ZC_SEAL_SHRINK == F_SEAL_SHRINK &&
 /* A memfd of size zero bytes, space reserved; the fd or -errno. */
 int zc__memfd_new(const char *label, uint64_t size)
 {
-	int fd = zc_sys_memfd_create(label ? label : "zcopy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = zc__sys_memfd_create(label ? label : "zcopy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	int e;
 
 	if (fd < 0 || size == 0)
 		return fd;
 	e = zc__region_reserve(fd, size);
 	if (e < 0) {
-		zc_sys_close(fd);
+		zc__sys_close(fd);
 		return e;
 	}
 	return fd;
@@ -62,7 +62,7 @@ ZC_EXPORT int zc_region_memfd(struct zc_region *r, const char *label, uint64_t s
 /* The seals on fd as ZC_SEAL_* bits; 0 for a file that cannot have any. */
 uint32_t zc__seals_of(int fd)
 {
-	int s = zc_sys_fcntl(fd, F_GET_SEALS, 0);
+	int s = zc__sys_fcntl(fd, F_GET_SEALS, 0);
 
 	return s < 0 ? 0 : (uint32_t)s & ALL_SEALS;
 }
@@ -73,7 +73,7 @@ ZC_EXPORT int zc_region_seal(struct zc_region *r, uint32_t seals)
 
 	if (!r || r->fd < 0 || r->kind == ZC_REGION_NONE || (seals & ~ALL_SEALS))
 		return zc__ret(-EINVAL);
-	e = zc_sys_fcntl(r->fd, F_ADD_SEALS, (long)seals);
+	e = zc__sys_fcntl(r->fd, F_ADD_SEALS, (long)seals);
 	r->seals = zc__seals_of(r->fd);
 	if (r->seals & ZC_SEAL_SHRINK)
 		r->flags &= ~ZC_REGION_UNSEALED;

@@ -35,7 +35,7 @@ static int hold(int fd)
 	int r;
 
 	do
-		r = zc_sys_flock(fd, LOCK_SH);
+		r = zc__sys_flock(fd, LOCK_SH);
 	while (r == -EINTR);
 	return r;
 }
@@ -49,17 +49,17 @@ static int make_unnamed(struct zc_region *r, uint64_t size, uint32_t mode)
 {
 	int e;
 
-	r->fd = zc_sys_open(ZC__SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	r->fd = zc__sys_open(ZC__SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (r->fd < 0)
 		return r->fd;
 	r->kind = ZC_REGION_POSIX;
-	e = zc_sys_fchmod(r->fd, mode);
+	e = zc__sys_fchmod(r->fd, mode);
 	if (e == 0)
 		e = zc__region_reserve(r->fd, size);
 	if (e < 0)
 		return e;
 	/* Without user xattrs (before Linux 6.6) the region just cannot be cleaned. */
-	zc_sys_fsetxattr(r->fd, ZC__MARK_XATTR, ZC__MARK_VALUE, 1, 0);
+	zc__sys_fsetxattr(r->fd, ZC__MARK_XATTR, ZC__MARK_VALUE, 1, 0);
 	e = hold(r->fd);
 	if (e == 0)
 		e = zc__region_map_fd(r, size, true);
@@ -79,9 +79,9 @@ static int link_name(int fd, const char *name)
 	if (r < 0)
 		return r;
 	snprintf(from, sizeof(from), "/proc/self/fd/%d", fd);
-	r = zc_sys_linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+	r = zc__sys_linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
 	if (r == -ENOENT)
-		r = zc_sys_linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH);
+		r = zc__sys_linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH);
 	return r;
 }
 
@@ -116,14 +116,14 @@ static int open_existing(struct zc_region *r, const char *name, uint32_t flags)
 	if (e < 0)
 		return e;
 	/* O_NONBLOCK: a FIFO planted under the name must fail below, not hang here. */
-	r->fd = zc_sys_open(path, (flags & ZC_REGION_RDONLY ? O_RDONLY : O_RDWR) | O_NOFOLLOW |
+	r->fd = zc__sys_open(path, (flags & ZC_REGION_RDONLY ? O_RDONLY : O_RDWR) | O_NOFOLLOW |
 				    O_NONBLOCK | O_CLOEXEC, 0);
 	if (r->fd < 0)
 		return r->fd;
 	r->kind = ZC_REGION_POSIX;
 	e = hold(r->fd);
 	if (e == 0)
-		e = zc_sys_fstat(r->fd, &st);
+		e = zc__sys_fstat(r->fd, &st);
 	if (e < 0)
 		return e;
 	/* A cleaner took the lock first and unlinked it: it is gone. */
@@ -233,6 +233,6 @@ ZC_EXPORT int zc_region_unlink(const char *name)
 	if (e == 0)
 		e = zc__shm_path(n, path, sizeof(path));
 	if (e == 0)
-		e = zc_sys_unlinkat(AT_FDCWD, path, 0);
+		e = zc__sys_unlinkat(AT_FDCWD, path, 0);
 	return zc__ret(e);
 }

@@ -42,7 +42,7 @@ static bool marked(int fd)
 {
 	char v[8];
 
-	return zc_sys_fgetxattr(fd, ZC__MARK_XATTR, v, sizeof(v)) == 1 && v[0] == '1';
+	return zc__sys_fgetxattr(fd, ZC__MARK_XATTR, v, sizeof(v)) == 1 && v[0] == '1';
 }
 
 /* The name still leads to the object we hold open (nobody replaced it). */
@@ -50,7 +50,7 @@ static bool same_object(int fd, const char *path)
 {
 	struct stat a, b;
 
-	return zc_sys_fstat(fd, &a) == 0 && zc_sys_fstatat(AT_FDCWD, path, &b,
+	return zc__sys_fstat(fd, &a) == 0 && zc__sys_fstatat(AT_FDCWD, path, &b,
 							     AT_SYMLINK_NOFOLLOW) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino && a.st_nlink > 0;
 }
@@ -63,16 +63,16 @@ static void consider(struct cleanup *c, const char *name)
 	if (strncmp(name, c->prefix, c->prefix_len) != 0 ||
 	    zc__shm_path(name, path, sizeof(path)) < 0)
 		return;
-	fd = zc_sys_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+	fd = zc__sys_open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	if (marked(fd) && zc_sys_flock(fd, LOCK_EX | LOCK_NB) == 0 && same_object(fd, path)) {
+	if (marked(fd) && zc__sys_flock(fd, LOCK_EX | LOCK_NB) == 0 && same_object(fd, path)) {
 		if (c->found)
 			c->found(name, c->arg);
-		if ((c->flags & ZC_CLEANUP_LIST_ONLY) || zc_sys_unlinkat(AT_FDCWD, path, 0) == 0)
+		if ((c->flags & ZC_CLEANUP_LIST_ONLY) || zc__sys_unlinkat(AT_FDCWD, path, 0) == 0)
 			c->count++;
 	}
-	zc_sys_close(fd);	/* drops the lock, after the unlink */
+	zc__sys_close(fd);	/* drops the lock, after the unlink */
 }
 
 static int scan(struct cleanup *c, int dir)
@@ -81,7 +81,7 @@ static int scan(struct cleanup *c, int dir)
 	struct dirent64 *d;
 	ssize_t n, i;
 
-	while ((n = zc_sys_getdents64(dir, buf, sizeof(buf))) > 0) {
+	while ((n = zc__sys_getdents64(dir, buf, sizeof(buf))) > 0) {
 		for (i = 0; i < n; i += d->d_reclen) {
 			d = (struct dirent64 *)(buf + i);
 			if (d->d_type == DT_REG || d->d_type == DT_UNKNOWN)
@@ -106,10 +106,10 @@ ZC_EXPORT int zc_region_cleanup(const char *prefix, uint32_t flags,
 		return zc__ret(-EINVAL);
 	c.prefix = prefix;
 	c.prefix_len = strlen(prefix);
-	dir = zc_sys_open(ZC__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	dir = zc__sys_open(ZC__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dir < 0)
 		return zc__ret(dir);
 	e = scan(&c, dir);
-	zc_sys_close(dir);
+	zc__sys_close(dir);
 	return zc__ret(e < 0 ? e : c.count);
 }

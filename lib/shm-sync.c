@@ -57,7 +57,7 @@ static int mutex_init(pthread_mutex_t *m)
 	if (e == 0)
 		e = -pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
 	if (e == 0)
-		e = zc_sys_mutex_init(m, &a);
+		e = zc__sys_mutex_init(m, &a);
 	pthread_mutexattr_destroy(&a);
 	return e;
 }
@@ -75,22 +75,22 @@ ZC_EXPORT struct zc_mutex *zc_region_mutex(struct zc_region *r, uint64_t off, ui
 
 ZC_EXPORT int zc_mutex_lock(struct zc_mutex *m)
 {
-	return zc__ret(m ? zc_sys_mutex_lock((pthread_mutex_t *)m) : -EINVAL);
+	return zc__ret(m ? zc__sys_mutex_lock((pthread_mutex_t *)m) : -EINVAL);
 }
 
 ZC_EXPORT int zc_mutex_trylock(struct zc_mutex *m)
 {
-	return zc__ret(m ? zc_sys_mutex_trylock((pthread_mutex_t *)m) : -EINVAL);
+	return zc__ret(m ? zc__sys_mutex_trylock((pthread_mutex_t *)m) : -EINVAL);
 }
 
 ZC_EXPORT int zc_mutex_unlock(struct zc_mutex *m)
 {
-	return zc__ret(m ? zc_sys_mutex_unlock((pthread_mutex_t *)m) : -EINVAL);
+	return zc__ret(m ? zc__sys_mutex_unlock((pthread_mutex_t *)m) : -EINVAL);
 }
 
 ZC_EXPORT int zc_mutex_consistent(struct zc_mutex *m)
 {
-	return zc__ret(m ? zc_sys_mutex_consistent((pthread_mutex_t *)m) : -EINVAL);
+	return zc__ret(m ? zc__sys_mutex_consistent((pthread_mutex_t *)m) : -EINVAL);
 }
 
 ZC_EXPORT struct zc_sem *zc_region_sem(struct zc_region *r, uint64_t off, uint32_t value,
@@ -101,7 +101,7 @@ ZC_EXPORT struct zc_sem *zc_region_sem(struct zc_region *r, uint64_t off, uint32
 
 	if (!s || !(flags & ZC_LOCK_INIT))
 		return s;
-	e = zc_sys_sem_init(s, value);
+	e = zc__sys_sem_init(s, value);
 	return zc__ret(e) < 0 ? NULL : s;
 }
 
@@ -113,14 +113,14 @@ ZC_EXPORT int zc_sem_wait(struct zc_sem *s)
 	if (!s)
 		return zc__ret(-EINVAL);
 	do
-		e = zc_sys_sem_wait((sem_t *)s);
+		e = zc__sys_sem_wait((sem_t *)s);
 	while (e == -EINTR);
 	return zc__ret(e);
 }
 
 ZC_EXPORT int zc_sem_trywait(struct zc_sem *s)
 {
-	return zc__ret(s ? zc_sys_sem_trywait((sem_t *)s) : -EINVAL);
+	return zc__ret(s ? zc__sys_sem_trywait((sem_t *)s) : -EINVAL);
 }
 
 /* Wait at most timeout_ns; ETIMEDOUT after that. The deadline is on CLOCK_REALTIME. */
@@ -131,7 +131,7 @@ ZC_EXPORT int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns)
 
 	if (!s)
 		return zc__ret(-EINVAL);
-	e = zc_sys_clock_gettime(CLOCK_REALTIME, &t);
+	e = zc__sys_clock_gettime(CLOCK_REALTIME, &t);
 	if (e < 0)
 		return zc__ret(e);
 	t.tv_sec += (time_t)(timeout_ns / 1000000000u);
@@ -141,12 +141,12 @@ ZC_EXPORT int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns)
 		t.tv_nsec -= 1000000000L;
 	}
 	do
-		e = zc_sys_sem_timedwait((sem_t *)s, &t);
+		e = zc__sys_sem_timedwait((sem_t *)s, &t);
 	while (e == -EINTR);
 	return zc__ret(e);
 }
 
 ZC_EXPORT int zc_sem_post(struct zc_sem *s)
 {
-	return zc__ret(s ? zc_sys_sem_post((sem_t *)s) : -EINVAL);
+	return zc__ret(s ? zc__sys_sem_post((sem_t *)s) : -EINVAL);
 }

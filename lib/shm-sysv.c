@@ -29,12 +29,12 @@ int zc__sysv_attach(struct zc_region *r, int shmid, uint64_t claimed)
 	r->kind = ZC_REGION_SYSV;
 	r->fd = -1;
 	r->shmid = shmid;
-	e = zc_sys_shmctl(shmid, IPC_STAT, &ds);
+	e = zc__sys_shmctl(shmid, IPC_STAT, &ds);
 	if (e < 0)
 		return (int)e;
 	if (claimed > ds.shm_segsz)
 		return -EBADMSG;
-	e = zc_sys_shmat(shmid, &addr, r->flags & ZC_REGION_RDONLY ? SHM_RDONLY : 0);
+	e = zc__sys_shmat(shmid, &addr, r->flags & ZC_REGION_RDONLY ? SHM_RDONLY : 0);
 	if (e < 0)
 		return (int)e;
 	r->addr = addr;
@@ -44,7 +44,7 @@ int zc__sysv_attach(struct zc_region *r, int shmid, uint64_t claimed)
 
 static int create_segment(int32_t key, uint64_t size, uint32_t mode)
 {
-	int id = zc_sys_shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | (int)mode);
+	int id = zc__sys_shmget(key, (size_t)size, IPC_CREAT | IPC_EXCL | (int)mode);
 
 	return id == -EINVAL ? -EFBIG : id;
 }
@@ -63,7 +63,7 @@ ZC_EXPORT int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t s
 		return zc__region_fail(r, -e);
 	id = create_segment(key, size, mode ? mode : 0600);
 	if (id == -EEXIST && (flags & ZC_REGION_OPEN_OR_CREATE))
-		id = zc_sys_shmget(key, 0, 0);
+		id = zc__sys_shmget(key, 0, 0);
 	else if (id >= 0)
 		r->flags = ZC_REGION_CREATED;
 	if (id < 0)
@@ -71,7 +71,7 @@ ZC_EXPORT int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t s
 	e = zc__sysv_attach(r, id, 0);
 	/* A segment this call made and cannot attach would be left for nobody. */
 	if (e < 0 && (r->flags & ZC_REGION_CREATED))
-		zc_sys_shmctl(id, IPC_RMID, NULL);
+		zc__sys_shmctl(id, IPC_RMID, NULL);
 	return e < 0 ? zc__region_fail(r, -e) : 0;
 }
 
@@ -84,7 +84,7 @@ ZC_EXPORT int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t fla
 	if ((flags & ~ZC_REGION_RDONLY) || key == IPC_PRIVATE)
 		return zc__region_fail(r, EINVAL);
 	r->flags = flags;
-	id = zc_sys_shmget(key, 0, 0);	/* shmat checks the permissions */
+	id = zc__sys_shmget(key, 0, 0);	/* shmat checks the permissions */
 	e = id < 0 ? id : zc__sysv_attach(r, id, 0);
 	return e < 0 ? zc__region_fail(r, -e) : 0;
 }
@@ -92,7 +92,7 @@ ZC_EXPORT int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t fla
 ZC_EXPORT int zc_region_remove(struct zc_region *r)
 {
 	if (r && r->kind == ZC_REGION_SYSV && r->shmid >= 0)
-		return zc__ret(zc_sys_shmctl(r->shmid, IPC_RMID, NULL));
+		return zc__ret(zc__sys_shmctl(r->shmid, IPC_RMID, NULL));
 	if (r && r->kind == ZC_REGION_POSIX && r->name[0])
 		return zc_region_unlink(r->name);
 	return zc__ret(-EINVAL);

@@ -23,13 +23,13 @@ void zc__sigpipe_block(struct zc__sigpipe *s)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
-	s->active = zc_sys_sigmask(SIG_BLOCK, &set, &s->old) == 0;
+	s->active = zc__sys_sigmask(SIG_BLOCK, &set, &s->old) == 0;
 	if (!s->active)
 		return;
 	s->was_blocked = sigismember(&s->old, SIGPIPE);
 	s->was_pending = false;
 	/* An unblocked signal cannot be pending: it would have been delivered. */
-	if (s->was_blocked && zc_sys_sigpending(&set) == 0)
+	if (s->was_blocked && zc__sys_sigpending(&set) == 0)
 		s->was_pending = sigismember(&set, SIGPIPE);
 }
 
@@ -42,8 +42,8 @@ void zc__sigpipe_restore(struct zc__sigpipe *s, int err)
 	if (err && !s->was_pending) {
 		sigemptyset(&set);
 		sigaddset(&set, SIGPIPE);
-		zc_sys_sigtimedwait(&set);
+		zc__sys_sigtimedwait(&set);
 	}
 	if (!s->was_blocked)
-		zc_sys_sigmask(SIG_SETMASK, &s->old, NULL);
+		zc__sys_sigmask(SIG_SETMASK, &s->old, NULL);
 }

@@ -86,7 +86,7 @@ static uint64_t file_left(const struct zc__xfer *x)
 
 static bool dst_blocks(const struct zc__xfer *x)
 {
-	int fl = zc_sys_fcntl(x->dst.fd, F_GETFL, 0);
+	int fl = zc__sys_fcntl(x->dst.fd, F_GETFL, 0);
 
 	return fl >= 0 && !(fl & O_NONBLOCK);
 }
@@ -223,7 +223,7 @@ static void run(struct zc__xfer *x)
 
 static int64_t position(const struct zc__end *e)
 {
-	return e->off ? *e->off : zc_sys_lseek(e->fd, 0, SEEK_CUR);
+	return e->off ? *e->off : zc__sys_lseek(e->fd, 0, SEEK_CUR);
 }
 
 /*
@@ -241,7 +241,7 @@ static int check_same_file(struct zc__xfer *x)
 		return -EINVAL;
 	src_pos = position(&x->src);
 	dst_pos = position(&x->dst);
-	fl = x->dst.off ? 0 : zc_sys_fcntl(x->dst.fd, F_GETFL, 0);
+	fl = x->dst.off ? 0 : zc__sys_fcntl(x->dst.fd, F_GETFL, 0);
 	if (src_pos < 0 || dst_pos < 0 || fl < 0)
 		return (int)(src_pos < 0 ? src_pos : dst_pos < 0 ? dst_pos : fl);
 	if (fl & O_APPEND)
@@ -291,7 +291,7 @@ static void grow_pipes(struct zc__xfer *x)
  */
 static int check_dst_offset(const struct zc__end *e)
 {
-	int fl = zc_sys_fcntl(e->fd, F_GETFL, 0);
+	int fl = zc__sys_fcntl(e->fd, F_GETFL, 0);
 
 	if (fl < 0)
 		return fl;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fault seam: unit tests link the library's internal archive with
- * -Wl,--wrap=zc_sys_NAME for every wrapper in lib/sys.h, so each call the
+ * -Wl,--wrap=zc__sys_NAME for every wrapper in lib/sys.h, so each call the
  * library makes to the kernel passes through tests/fault.c first. There a
  * schedule decides whether the Nth call fails, comes back short, returns 0,
  * or runs a callback before reaching the kernel.
@@ -14,64 +14,18 @@
 
 #include <stddef.h>
 
-/* Every wrapper in lib/sys.h, in its order. */
+/* T_NR_NAME for every wrapper zc__sys_NAME, in the order of lib/syscalls.h. */
 enum t_sys {
-	T_SYS_COPY_FILE_RANGE,
-	T_SYS_SPLICE,
-	T_SYS_SENDFILE,
-	T_SYS_READ,
-	T_SYS_PREAD,
-	T_SYS_WRITE,
-	T_SYS_PWRITE,
-	T_SYS_SEND,
-	T_SYS_MMAP,
-	T_SYS_MUNMAP,
-	T_SYS_FSTAT,
-	T_SYS_FSTATFS,
-	T_SYS_LSEEK,
-	T_SYS_PIPE2,
-	T_SYS_FCNTL,
-	T_SYS_IOCTL,
-	T_SYS_POLL,
-	T_SYS_CLOSE,
-	T_SYS_SIGMASK,
-	T_SYS_SIGPENDING,
-	T_SYS_SIGTIMEDWAIT,
-	/* shared-memory regions */
-	T_SYS_OPEN,
-	T_SYS_LINKAT,
-	T_SYS_UNLINKAT,
-	T_SYS_FSTATAT,
-	T_SYS_FCHMOD,
-	T_SYS_FTRUNCATE,
-	T_SYS_FALLOCATE,
-	T_SYS_FLOCK,
-	T_SYS_FSETXATTR,
-	T_SYS_FGETXATTR,
-	T_SYS_GETDENTS64,
-	T_SYS_MEMFD_CREATE,
-	T_SYS_SHMGET,
-	T_SYS_SHMAT,
-	T_SYS_SHMDT,
-	T_SYS_SHMCTL,
-	T_SYS_MSYNC,
-	T_SYS_MREMAP,
-	T_SYS_SENDMSG,
-	T_SYS_RECVMSG,
-	T_SYS_VMSPLICE,
-	T_SYS_MUTEX_INIT,
-	T_SYS_MUTEX_LOCK,
-	T_SYS_MUTEX_TRYLOCK,
-	T_SYS_MUTEX_UNLOCK,
-	T_SYS_MUTEX_CONSISTENT,
-	T_SYS_SEM_INIT,
-	T_SYS_SEM_WAIT,
-	T_SYS_SEM_TRYWAIT,
-	T_SYS_SEM_TIMEDWAIT,
-	T_SYS_SEM_POST,
-	T_SYS_CLOCK_GETTIME,
-	T_SYS_MAX,
+#define ZC_SYSCALL(name, type, params, args, in, out, lenp, seam) T_NR_##name,
+#include "syscalls.h"
+	T_NR_MAX,
 };
+
+/* The calls that move data come first in the list, up to send. */
+static inline int t_moves_data(enum t_sys sys)
+{
+	return sys <= T_NR_send;
+}
 
 enum t_fault_kind {
 	T_FAIL,		/* return -err without calling the kernel */
@@ -80,7 +34,7 @@ enum t_fault_kind {
 	T_CALL,		/* run fn(arg), then make the real call */
 };
 
-/* "splice" -> T_SYS_SPLICE; T_SYS_MAX if no wrapper has that name. */
+/* "splice" -> T_NR_splice; T_NR_MAX if no wrapper has that name. */
 enum t_sys t_sys_id(const char *name);
 const char *t_sys_name(enum t_sys id);
 
@@ -111,5 +65,8 @@ struct t_call {
 #define T_TRACE_MAX 256
 /* The calls since the reset, in order; at most T_TRACE_MAX are kept. */
 size_t t_fault_trace(const struct t_call **calls);
+
+/* The first wrapper the test's link does not route through the seam, or NULL. */
+const char *t_seam_unwrapped(void);
 
 #endif /* T_FAULT_H */

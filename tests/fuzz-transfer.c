@@ -170,9 +170,9 @@ static void close_end(struct end *e)
  * and a mapping of our own they cannot fail, and the library trusts that.
  */
 static const enum t_sys fault_sys[] = {
-	T_SYS_COPY_FILE_RANGE, T_SYS_SPLICE, T_SYS_SENDFILE, T_SYS_READ, T_SYS_PREAD,
-	T_SYS_WRITE, T_SYS_PWRITE, T_SYS_SEND, T_SYS_MMAP, T_SYS_FSTAT, T_SYS_FSTATFS,
-	T_SYS_PIPE2, T_SYS_FCNTL, T_SYS_POLL, T_SYS_SIGMASK,
+	T_NR_copy_file_range, T_NR_splice, T_NR_sendfile, T_NR_read, T_NR_pread,
+	T_NR_write, T_NR_pwrite, T_NR_send, T_NR_mmap, T_NR_fstat, T_NR_fstatfs,
+	T_NR_pipe2, T_NR_fcntl, T_NR_poll, T_NR_sigmask,
 };
 
 static const int errs[] = {
@@ -201,7 +201,7 @@ static unsigned int parse_faults(struct input *in, struct fspec *f)
 		 * EINTR or EAGAIN on every write or poll would be retried forever,
 		 * as it must be: data calls and poll fail once, on their nth call.
 		 */
-		if (f[i].nth == 0 && (f[i].sys <= T_SYS_SEND || f[i].sys == T_SYS_POLL))
+		if (f[i].nth == 0 && (f[i].sys <= T_NR_send || f[i].sys == T_NR_poll))
 			f[i].nth = 1;
 	}
 	return n;
@@ -218,7 +218,7 @@ static void add_faults(const struct fspec *f, unsigned int n, int src_fd, int ds
 		enum t_fault_kind kind = k == 0 ? T_FAIL : k == 1 ? T_SHORT : T_ZERO;
 
 		/* pipe2, mmap and the rest have no count to cut short or to zero. */
-		if (f[i].sys > T_SYS_SEND)
+		if (f[i].sys > T_NR_send)
 			kind = T_FAIL;
 		t_fault_add_fd(t_sys_name(f[i].sys), f[i].nth, fd, kind, f[i].err);
 	}

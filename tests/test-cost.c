@@ -161,12 +161,12 @@ static void check_pair(const struct pair *p, unsigned int flags)
 		one_call(&src, &dst, data + i * CHUNK, flags, &st);
 		assert_int_equal(st.syscalls, per_call);
 	}
-	assert_int_equal(t_fault_calls(T_SYS_FSTAT), 2 * CALLS);
-	assert_int_equal(t_fault_calls(T_SYS_SIGMASK), guard ? 2 * CALLS : 0);
-	assert_int_equal(t_fault_calls(T_SYS_FSTATFS), 0);
-	assert_int_equal(t_fault_calls(T_SYS_FCNTL), 0);
-	assert_int_equal(t_fault_calls(T_SYS_PIPE2), 0);
-	assert_int_equal(t_fault_calls(T_SYS_SIGPENDING), 0);
+	assert_int_equal(t_fault_calls(T_NR_fstat), 2 * CALLS);
+	assert_int_equal(t_fault_calls(T_NR_sigmask), guard ? 2 * CALLS : 0);
+	assert_int_equal(t_fault_calls(T_NR_fstatfs), 0);
+	assert_int_equal(t_fault_calls(T_NR_fcntl), 0);
+	assert_int_equal(t_fault_calls(T_NR_pipe2), 0);
+	assert_int_equal(t_fault_calls(T_NR_sigpending), 0);
 	assert_int_equal(mallocs, 0);
 
 	if (p->dst == T_FILE) {
@@ -200,7 +200,7 @@ static bool first_splice_into(int pipe_rd, int dst, size_t len)
 	assert_int_equal(zc_transfer(pipe_rd, dst, len, 0), len);
 	n = t_fault_trace(&calls);
 	for (i = 0; i < n; i++)
-		if (calls[i].sys == T_SYS_SPLICE && calls[i].in == pipe_rd)
+		if (calls[i].sys == T_NR_splice && calls[i].in == pipe_rd)
 			return calls[i].out == dst;
 	fail_msg("no splice out of the pipe");
 	return false;

@@ -63,8 +63,8 @@ static uint32_t rnd(uint32_t n)
 }
 
 static const enum t_sys fault_sys[] = {
-	T_SYS_COPY_FILE_RANGE, T_SYS_SPLICE, T_SYS_SENDFILE, T_SYS_READ, T_SYS_PREAD,
-	T_SYS_WRITE, T_SYS_PWRITE, T_SYS_MMAP, T_SYS_PIPE2, T_SYS_FCNTL, T_SYS_POLL,
+	T_NR_copy_file_range, T_NR_splice, T_NR_sendfile, T_NR_read, T_NR_pread,
+	T_NR_write, T_NR_pwrite, T_NR_mmap, T_NR_pipe2, T_NR_fcntl, T_NR_poll,
 };
 static const int fault_errs[] = {
 	EINTR, EAGAIN, ENOSYS, EINVAL, EXDEV, EOPNOTSUPP, EPERM, EPIPE, ENOSPC, EIO,
@@ -100,10 +100,10 @@ static void pick_fault(struct pfault *f)
 	/* Only the two ends say EAGAIN, and poll only EINTR: the pooled pipe blocks. */
 	if (f->err == EAGAIN && f->side == ANY)
 		f->side = rnd(2) ? SRC : DST;
-	if (f->sys == T_SYS_POLL)
+	if (f->sys == T_NR_poll)
 		f->err = EINTR, f->kind = T_FAIL;
 	/* Only calls that move bytes can say 0 or come back short; pipe2 and mmap cannot. */
-	if (f->kind != T_FAIL && f->sys > T_SYS_SEND)
+	if (f->kind != T_FAIL && f->sys > T_NR_send)
 		f->err = EIO, f->kind = T_FAIL;
 }
 
@@ -144,10 +144,10 @@ static bool lossless(const struct pcase *p)
 
 		if (f->kind == T_SHORT || f->err == EINTR || f->err == EAGAIN || f->side == SRC)
 			continue;
-		if (f->sys == T_SYS_SPLICE && among(f->err, refusals, COUNT(refusals)))
+		if (f->sys == T_NR_splice && among(f->err, refusals, COUNT(refusals)))
 			continue;
-		if (f->sys == T_SYS_COPY_FILE_RANGE || f->sys == T_SYS_SENDFILE ||
-		    f->sys == T_SYS_MMAP || f->sys == T_SYS_PIPE2 || f->sys == T_SYS_FCNTL)
+		if (f->sys == T_NR_copy_file_range || f->sys == T_NR_sendfile ||
+		    f->sys == T_NR_mmap || f->sys == T_NR_pipe2 || f->sys == T_NR_fcntl)
 			continue;
 		return false;
 	}

@@ -69,7 +69,7 @@ static void test_no_fallocate(void **state)
 	t_fault_reset();
 	t_fault_add("fallocate", 1, T_FAIL, EOPNOTSUPP);
 	assert_int_equal(zc_region_memfd(&r, "u", 12345, 0), 0);
-	assert_int_equal(t_fault_calls(T_SYS_FTRUNCATE), 1);
+	assert_int_equal(t_fault_calls(T_NR_ftruncate), 1);
 	t_fault_reset();
 	assert_int_equal(lseek(r.fd, 0, SEEK_END), 12345);
 	assert_int_equal(r.size, 12345);
@@ -90,7 +90,7 @@ static void test_flock_eintr(void **state)
 	t_fault_add("flock", 1, T_FAIL, EINTR);	/* counted from here */
 	assert_int_equal(zc_region_open(&o, name, 0), 0);
 	assert_int_equal(t_fault_fired(), 3);
-	assert_int_equal(t_fault_calls(T_SYS_FLOCK), 5);
+	assert_int_equal(t_fault_calls(T_NR_flock), 5);
 	t_fault_reset();
 	assert_int_equal(zc_region_remove(&r), 0);
 	assert_int_equal(zc_region_close(&o), 0);
@@ -114,9 +114,9 @@ static void test_header_in_pieces(void **state)
 	assert_int_equal(zc_region_send(sv[0], &r), 0);
 	assert_int_equal(zc_region_recv(sv[1], &got, 0), 0);
 	/* One byte and the fd by sendmsg, the rest by send; received a byte a call. */
-	assert_int_equal(t_fault_calls(T_SYS_SENDMSG), 1);
-	assert_int_equal(t_fault_calls(T_SYS_SEND), 1);
-	assert_true(t_fault_calls(T_SYS_RECVMSG) > 100);
+	assert_int_equal(t_fault_calls(T_NR_sendmsg), 1);
+	assert_int_equal(t_fault_calls(T_NR_send), 1);
+	assert_true(t_fault_calls(T_NR_recvmsg) > 100);
 	t_fault_reset();
 	assert_int_equal(got.size, 8192);
 	assert_memory_equal(got.addr, "whole", 5);

@@ -222,7 +222,7 @@ static void unguarded_child(void *arg)
 	t_fault_reset();
 	if (zc_transfer(src, dst, ZC_ALL, ZC_NO_SIGPIPE_GUARD) != -1 || errno != EPIPE)
 		child_fail(BAD_RESULT, "expected -1 with EPIPE");
-	if (t_fault_calls(T_SYS_SIGMASK) != 0)
+	if (t_fault_calls(T_NR_sigmask) != 0)
 		child_fail(BAD_MASK, "the library touched the signal mask");
 	if (sigpipe_pending() != (c->how == AS_BLOCKED))
 		child_fail(BAD_PENDING, "SIGPIPE pending is not what the kernel left");
