@@ -34,13 +34,6 @@ static const char *const path_names[] = {
 	[ZC_PATH_VMSPLICE] = "vmsplice",
 };
 
-static const unsigned int path_flags[] = {
-	[ZC_PATH_COPY_FILE_RANGE] = ZC_NO_COPY_FILE_RANGE,
-	[ZC_PATH_SPLICE] = ZC_NO_SPLICE,
-	[ZC_PATH_SENDFILE] = ZC_NO_SENDFILE,
-	[ZC_PATH_MMAP_WRITE] = ZC_NO_MMAP,
-};
-
 static const char *const type_names[] = {
 	[ZC_FD_UNKNOWN] = "unknown",
 	[ZC_FD_FILE] = "file",
@@ -55,14 +48,24 @@ static const char *const type_names[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-ZC_EXPORT const char *zc_path_name(uint32_t path)
+static const char *path_name(uint32_t path)
 {
 	return path < COUNT(path_names) ? path_names[path] : NULL;
 }
 
-ZC_EXPORT const char *zc_fd_type_name(uint32_t type)
+static const char *fd_type_name(uint32_t type)
 {
 	return type < COUNT(type_names) ? type_names[type] : NULL;
+}
+
+ZC_EXPORT const char *zc_path_name(uint32_t path)
+{
+	return path_name(path);
+}
+
+ZC_EXPORT const char *zc_fd_type_name(uint32_t type)
+{
+	return fd_type_name(type);
 }
 
 ZC_EXPORT const char *zc_version(void)
@@ -85,9 +88,9 @@ static unsigned int parse_disable(const char *list)
 
 	strlcpy(buf, list, sizeof(buf));
 	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save))
-		for (i = 1; i < COUNT(path_flags); i++)
+		for (i = 1; i < COUNT(path_names); i++)
 			if (strcmp(tok, path_names[i]) == 0)
-				mask |= path_flags[i];
+				mask |= zc__path_off_flag(i);
 	return mask;
 }
 
@@ -115,7 +118,7 @@ static void append_paths(char *line, size_t size, const struct zc_stats *s)
 	for (i = 0; i < s->npaths; i++) {
 		if (i)
 			strlcat(line, ",", size);
-		strlcat(line, zc_path_name(s->paths[i]), size);
+		strlcat(line, path_name(s->paths[i]), size);
 	}
 }
 
@@ -129,7 +132,7 @@ static void append_fallbacks(char *line, size_t size, const struct zc_stats *s)
 	strlcat(line, " fallback=", size);
 	for (i = 0; i < s->nfallbacks; i++) {
 		snprintf(item, sizeof(item), "%s%s:%s", i ? "," : "",
-			 zc_path_name(s->fallback_path[i]), zc__errno_name(s->fallback_errno[i]));
+			 path_name(s->fallback_path[i]), zc__errno_name(s->fallback_errno[i]));
 		strlcat(line, item, size);
 	}
 }
@@ -148,7 +151,7 @@ void zc__debug_line(const struct zc__xfer *x)
 	int n;
 
 	snprintf(line, sizeof(line), "zcopy: src=%d(%s) dst=%d(%s) bytes=%llu", x->src.fd,
-		 zc_fd_type_name(s->src_type), x->dst.fd, zc_fd_type_name(s->dst_type),
+		 fd_type_name(s->src_type), x->dst.fd, fd_type_name(s->dst_type),
 		 (unsigned long long)s->bytes);
 	append_paths(line, sizeof(line), s);
 	append_fallbacks(line, sizeof(line), s);

@@ -7,6 +7,7 @@
 #ifndef ZC_INTERNAL_H
 #define ZC_INTERNAL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,6 +23,20 @@
 #define ZC_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /*
+ * Every exported call is a shell over a core that returns a count, 0 or
+ * -errno, and ends in this: the public convention of sendfile(2) and
+ * splice(2), -1 with errno set. Cores call cores, never an export.
+ */
+static inline long zc__ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/*
  * sendfile, splice and read/write move at most MAX_RW_COUNT (INT_MAX rounded
  * down to a page) per call; asking for more is silently truncated, so every
  * path asks for at most this much and loops.
@@ -33,12 +48,11 @@
 #define ZC_MMAP_WINDOW (8u * 1024 * 1024)
 
 /*
- * Writes from one file into another go in pieces of at most 128 KiB. ext4
- * here fell into a slow mode (0.4-1.3 against 2.5-3.2 GB/s) on 1 GiB
- * copied in 1 MiB pieces through a pipe, its time in the copy into the page
- * cache, and not with 128 KiB pieces. From a socket the whole pooled pipe
- * won instead: TCP->file 3.1-3.6 against 1.7-2.2 GB/s at 1 MiB per call,
- * 2.6-2.8 against 1.6-1.8 at 1 GiB, from fewer, fuller socket reads.
+ * Writes from one file into another go in pieces of at most 128 KiB: ext4
+ * fell into a slow mode, its time in the copy into the page cache, on 1 GiB
+ * copied in 1 MiB pieces through a pipe, and not with 128 KiB pieces. From a
+ * socket the whole pooled pipe won instead, from fewer, fuller socket
+ * reads. tests/bench/results/2026-11-23/ has the runs.
  */
 #define ZC_FILE_PIECE (128u * 1024)
 
@@ -76,15 +90,18 @@ typedef ssize_t (*zc__path_fn)(struct zc__xfer *x, uint64_t len);
 
 /* transfer.c: whether err from path means "try the next path" */
 bool zc__falls_back(uint32_t path, int err);
+unsigned int zc__path_off_flag(uint32_t path);
 /* transfer.c: steps the region calls share with zc_transfer_at() */
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
 		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD)
 int zc__prepare_dst(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);
 void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err);
-/* transfer.c: one public call around its prepare and run steps */
+/* transfer.c: one transfer around its prepare and run steps; bytes or -errno */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *));
+ssize_t zc__transfer_at(int src_fd, int64_t *src_off, int dst_fd, int64_t *dst_off,
+			uint64_t len, unsigned int flags, struct zc_stats *stats);
 
 ssize_t zc__path_cfr(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len);
@@ -115,8 +132,9 @@ static inline size_t zc__dst_piece(const struct zc__xfer *x, size_t len)
 }
 
 /* io.c: helpers the paths share */
+int64_t zc__end_pos(const struct zc__end *e);
 int zc__src_rewind(struct zc__xfer *x, uint64_t n);
-int zc__wait_writable(int fd);
+int zc__wait_fd(int fd, short events);
 size_t zc__write_all(struct zc__xfer *x, const char *buf, size_t len, int *err);
 ssize_t zc__deliver(struct zc__xfer *x, const char *buf, size_t n);
 

@@ -9,6 +9,12 @@
 
 #include "internal.h"
 
+/* Where the next byte of an end is read or written: its explicit offset or the fd's. */
+int64_t zc__end_pos(const struct zc__end *e)
+{
+	return e->off ? *e->off : zc__sys_lseek(e->fd, 0, SEEK_CUR);
+}
+
 /* Put n bytes that were read but never delivered back into the source. */
 int zc__src_rewind(struct zc__xfer *x, uint64_t n)
 {
@@ -24,11 +30,12 @@ int zc__src_rewind(struct zc__xfer *x, uint64_t n)
 
 /*
  * Bytes already taken from a source that cannot give them back must reach
- * the destination before the call returns, even when it is non-blocking.
+ * the destination before the call returns, even when it is non-blocking;
+ * and a message half received must arrive whole. Signals do not end a wait.
  */
-int zc__wait_writable(int fd)
+int zc__wait_fd(int fd, short events)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	struct pollfd pfd = { .fd = fd, .events = events };
 	int r;
 
 	do
@@ -91,7 +98,7 @@ ssize_t zc__deliver(struct zc__xfer *x, const char *buf, size_t n)
 			return (ssize_t)n;
 		if (err != EAGAIN || seekable)
 			break;
-		r = zc__wait_writable(x->dst.fd);
+		r = zc__wait_fd(x->dst.fd, POLLOUT);
 		if (r < 0) {
 			err = -r;
 			break;

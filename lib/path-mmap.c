@@ -14,13 +14,6 @@
 
 #include "internal.h"
 
-static int64_t src_pos(struct zc__xfer *x)
-{
-	if (x->src.off)
-		return *x->src.off;
-	return zc__sys_lseek(x->src.fd, 0, SEEK_CUR);
-}
-
 static int src_advance(struct zc__xfer *x, int64_t pos)
 {
 	int64_t r;
@@ -36,7 +29,7 @@ static int src_advance(struct zc__xfer *x, int64_t pos)
 ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len)
 {
 	int64_t page = sysconf(_SC_PAGESIZE);
-	int64_t pos = src_pos(x), base;
+	int64_t pos = zc__end_pos(&x->src), base;
 	size_t n, done;
 	void *map = NULL;
 	int err, r;

@@ -116,7 +116,7 @@ static ssize_t drain(struct zc__xfer *x, struct zc__pipe *p, size_t n)
 		if (r == -EINTR)
 			continue;
 		if (r == -EAGAIN && !zc__seekable(&x->src)) {
-			r = zc__wait_writable(x->dst.fd);
+			r = zc__wait_fd(x->dst.fd, POLLOUT);
 			if (r == 0)
 				continue;
 		}
@@ -147,10 +147,10 @@ static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
  * Out of a pipe into a file or socket, splice holds the pipe's lock until
  * dst has taken the bytes, so whoever feeds that pipe waits out every file
  * write and socket send. Through the pooled pipe the caller's pipe is held
- * only while its pages move: at 1 MiB per call pipe->file ran 2.0 GB/s
- * against 0.7 straight (read/write 1.3), pipe->TCP 1.6 against 0.9, with
- * less CPU than either. A call smaller than a default pipe gains too little
- * to pay for the second splice.
+ * only while its pages move, which made pipe->file and pipe->TCP about
+ * twice as fast as straight at 1 MiB per call, with less CPU (figures in
+ * tests/bench/results/2026-11-23/). A call smaller than a default
+ * pipe gains too little to pay for the second splice.
  */
 #define POOL_FROM_PIPE_MIN (64u * 1024)
 

@@ -19,7 +19,7 @@
 
 #include "internal.h"
 
-/* A large pipe lets one splice move 1 MiB: 10x a 64 KiB pipe on file->pipe. */
+/* A large pipe lets one splice move 1 MiB, many times what a 64 KiB one moves. */
 #define POOL_PIPE_SIZE (1024 * 1024)
 #define POOL_PIPE_MIN (64 * 1024)
 

@@ -32,9 +32,8 @@
  */
 static int load_copy(struct zc_region *r, int fd, uint64_t size)
 {
-	uint64_t in = 0, out = 0;
+	int64_t in = 0, out = 0;
 	ssize_t n = 1;
-
 	int e = r->fd = zc__memfd_new("zcopy-load", size);
 
 	if (e < 0)
@@ -42,58 +41,72 @@ static int load_copy(struct zc_region *r, int fd, uint64_t size)
 	e = 0;
 	r->kind = ZC_REGION_MEMFD;
 	r->flags = ZC_REGION_CREATED | ZC_REGION_UNSEALED | ZC_REGION_COPY;
-	while (e == 0 && in < size && n > 0) {
-		n = zc_transfer_at(fd, &in, r->fd, &out, (size_t)(size - in), 0, NULL);
+	while (e == 0 && (uint64_t)in < size && n > 0) {
+		n = zc__transfer_at(fd, &in, r->fd, &out, size - (uint64_t)in, 0, NULL);
 		if (n < 0)
-			e = -errno;
+			e = (int)n;
 	}
-	if (e == 0 && in < size)
-		e = zc__sys_ftruncate(r->fd, (int64_t)in);
+	if (e == 0 && (uint64_t)in < size)
+		e = zc__sys_ftruncate(r->fd, in);
 	if (e < 0)
 		return e;
-	return zc__region_map_fd(r, in, true);
+	return zc__region_map_fd(r, (uint64_t)in, true);
 }
 
-ZC_EXPORT int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags)
+static int load_fd(struct zc_region *r, int fd, uint32_t flags)
 {
 	struct stat st;
 	int e;
 
-	if (zc__region_begin(r) < 0)
-		return -1;
 	if ((flags & ~LOAD_FLAGS) || (flags & ZC_REGION_PRIVATE && flags & ZC_REGION_COPY))
-		return zc__region_fail(r, EINVAL);
+		return -EINVAL;
 	e = zc__sys_fstat(fd, &st);
 	if (e == 0 && !S_ISREG(st.st_mode))
 		e = -EINVAL;
 	if (e == 0 && (uint64_t)st.st_size > SIZE_MAX)
 		e = -EFBIG;
 	if (e < 0)
-		return zc__region_fail(r, -e);
-	if (flags & ZC_REGION_COPY) {
-		e = load_copy(r, fd, (uint64_t)st.st_size);
-		return e < 0 ? zc__region_fail(r, -e) : 0;
-	}
+		return e;
+	if (flags & ZC_REGION_COPY)
+		return load_copy(r, fd, (uint64_t)st.st_size);
 	/* The region keeps its own fd, so the caller may close theirs. */
 	r->fd = zc__sys_fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (r->fd < 0)
-		return zc__region_fail(r, -r->fd);
+		return r->fd;
 	r->kind = ZC_REGION_FILE;
 	r->flags = flags & ZC_REGION_PRIVATE ? flags & LOAD_FLAGS : ZC_REGION_RDONLY;
-	e = zc__region_map_fd(r, (uint64_t)st.st_size, !(flags & ZC_REGION_PRIVATE));
-	return e < 0 ? zc__region_fail(r, -e) : 0;
+	return zc__region_map_fd(r, (uint64_t)st.st_size, !(flags & ZC_REGION_PRIVATE));
 }
 
-ZC_EXPORT int zc_region_load(struct zc_region *r, const char *path, uint32_t flags)
+int zc__region_load_fd(struct zc_region *r, int fd, uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__region_end(r, e < 0 ? e : load_fd(r, fd, flags));
+}
+
+ZC_EXPORT int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags)
+{
+	return zc__ret(zc__region_load_fd(r, fd, flags));
+}
+
+static int region_load(struct zc_region *r, const char *path, uint32_t flags)
 {
 	int fd, e;
 
 	if (!path)
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	fd = zc__sys_open(path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return zc__region_begin(r) < 0 ? -1 : zc__region_fail(r, -fd);
-	e = zc_region_load_fd(r, fd, flags);
+	if (fd < 0) {
+		e = zc__region_begin(r);
+		return e < 0 ? e : fd;
+	}
+	e = zc__region_load_fd(r, fd, flags);
 	zc__sys_close(fd);
 	return e;
+}
+
+ZC_EXPORT int zc_region_load(struct zc_region *r, const char *path, uint32_t flags)
+{
+	return zc__ret(region_load(r, path, flags));
 }

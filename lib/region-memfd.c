@@ -41,22 +41,26 @@ int zc__memfd_new(const char *label, uint64_t size)
 	return fd;
 }
 
-ZC_EXPORT int zc_region_memfd(struct zc_region *r, const char *label, uint64_t size,
-			      uint32_t flags)
+static int region_memfd(struct zc_region *r, const char *label, uint64_t size,
+			uint32_t flags)
 {
-	int e;
+	int e = flags ? -EINVAL : zc__region_check_size(size);
 
-	if (zc__region_begin(r) < 0)
-		return -1;
-	e = flags ? -EINVAL : zc__region_check_size(size);
 	if (e == 0)
 		e = r->fd = zc__memfd_new(label, size);
 	if (e < 0)
-		return zc__region_fail(r, -e);
+		return e;
 	r->kind = ZC_REGION_MEMFD;
 	r->flags = ZC_REGION_CREATED | ZC_REGION_UNSEALED;
-	e = zc__region_map_fd(r, size, true);
-	return e < 0 ? zc__region_fail(r, -e) : 0;
+	return zc__region_map_fd(r, size, true);
+}
+
+ZC_EXPORT int zc_region_memfd(struct zc_region *r, const char *label, uint64_t size,
+			      uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__ret(zc__region_end(r, e < 0 ? e : region_memfd(r, label, size, flags)));
 }
 
 /* The seals on fd as ZC_SEAL_* bits; 0 for a file that cannot have any. */
@@ -67,15 +71,20 @@ uint32_t zc__seals_of(int fd)
 	return s < 0 ? 0 : (uint32_t)s & ALL_SEALS;
 }
 
-ZC_EXPORT int zc_region_seal(struct zc_region *r, uint32_t seals)
+static int region_seal(struct zc_region *r, uint32_t seals)
 {
 	int e;
 
 	if (!r || r->fd < 0 || r->kind == ZC_REGION_NONE || (seals & ~ALL_SEALS))
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	e = zc__sys_fcntl(r->fd, F_ADD_SEALS, (long)seals);
 	r->seals = zc__seals_of(r->fd);
 	if (r->seals & ZC_SEAL_SHRINK)
 		r->flags &= ~ZC_REGION_UNSEALED;
-	return zc__ret(e);
+	return e;
+}
+
+ZC_EXPORT int zc_region_seal(struct zc_region *r, uint32_t seals)
+{
+	return zc__ret(region_seal(r, seals));
 }

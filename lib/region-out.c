@@ -184,19 +184,25 @@ static bool fd_backed(const struct zc_region *r)
 	return r->fd >= 0 && r->kind != ZC_REGION_SYSV && !(r->flags & ZC_REGION_PRIVATE);
 }
 
+static ssize_t region_transfer(const struct zc_region *r, uint64_t off, size_t len,
+			       int dst_fd, uint64_t *dst_off, unsigned int flags,
+			       struct zc_stats *stats)
+{
+	int64_t src = (int64_t)off;
+	uint64_t n;
+
+	if (!r || r->kind == ZC_REGION_NONE || off > r->size || (flags & ~ZC_XFER_FLAGS))
+		return -EINVAL;
+	n = ZC_MIN((uint64_t)len, r->size - off);
+	n = ZC_MIN(n, (uint64_t)SSIZE_MAX);
+	if (fd_backed(r))
+		return zc__transfer_at(r->fd, &src, dst_fd, (int64_t *)dst_off, n, flags, stats);
+	return from_memory(r, off, n, dst_fd, dst_off, flags, stats);
+}
+
 ZC_EXPORT ssize_t zc_region_transfer(const struct zc_region *r, uint64_t off, size_t len,
 				     int dst_fd, uint64_t *dst_off, unsigned int flags,
 				     struct zc_stats *stats)
 {
-	uint64_t src = off, n;
-
-	if (!r || r->kind == ZC_REGION_NONE || off > r->size || (flags & ~ZC_XFER_FLAGS)) {
-		errno = EINVAL;
-		return -1;
-	}
-	n = ZC_MIN((uint64_t)len, r->size - off);
-	n = ZC_MIN(n, (uint64_t)SSIZE_MAX);
-	if (fd_backed(r))
-		return zc_transfer_at(r->fd, &src, dst_fd, dst_off, (size_t)n, flags, stats);
-	return from_memory(r, off, n, dst_fd, dst_off, flags, stats);
+	return zc__ret(region_transfer(r, off, len, dst_fd, dst_off, flags, stats));
 }

@@ -58,7 +58,7 @@ static int send_rest(int sock, const char *p, size_t len)
 		if (n == -EINTR)
 			continue;
 		if (n == -EAGAIN)
-			n = zc__wait_writable(sock);
+			n = zc__wait_fd(sock, POLLOUT);
 		if (n < 0)
 			return (int)n;
 		p += n;
@@ -67,7 +67,7 @@ static int send_rest(int sock, const char *p, size_t len)
 	return 0;
 }
 
-ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
+static int region_send(int sock, const struct zc_region *r)
 {
 	struct wire w = { .magic = WIRE_MAGIC, .version = WIRE_VERSION };
 	struct iovec iov = { &w, sizeof(w) };
@@ -78,7 +78,7 @@ ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
 	/* A private mapping holds changes its fd does not: there is nothing to pass. */
 	if (!r || (r->flags & ZC_REGION_PRIVATE) ||
 	    (has_fd(r->kind) ? r->fd < 0 : r->kind != ZC_REGION_SYSV))
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	w.kind = r->kind;
 	w.flags = r->flags & ZC_REGION_RDONLY;
 	w.size = r->size;
@@ -98,8 +98,13 @@ ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
 		n = zc__sys_sendmsg(sock, &m, MSG_NOSIGNAL);
 	while (n == -EINTR);
 	if (n < 0)
-		return zc__ret((int)n);
-	return zc__ret(send_rest(sock, (const char *)&w + n, sizeof(w) - (size_t)n));
+		return (int)n;
+	return send_rest(sock, (const char *)&w + n, sizeof(w) - (size_t)n);
+}
+
+ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
+{
+	return zc__ret(region_send(sock, r));
 }
 
 /* Keep the first fd that arrived in *fd, close any others; -EBADMSG if truncated. */
@@ -127,18 +132,6 @@ static int take_fds(struct msghdr *m, int *fd)
 	return err;
 }
 
-/* The rest of a header that has begun to arrive is waited for, as in send_rest. */
-static int wait_readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int r;
-
-	do
-		r = zc__sys_poll(&pfd, 1, -1);
-	while (r == -EINTR);
-	return r < 0 ? r : 0;
-}
-
 /* One whole header; the fds that came with its first byte land in *fd. */
 static int recv_wire(int sock, struct wire *w, int *fd)
 {
@@ -155,7 +148,7 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 		m.msg_control = got ? NULL : c.buf;
 		m.msg_controllen = got ? 0 : sizeof(c.buf);
 		n = zc__sys_recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-		if (n == -EINTR || (n == -EAGAIN && got && wait_readable(sock) == 0))
+		if (n == -EINTR || (n == -EAGAIN && got && zc__wait_fd(sock, POLLIN) == 0))
 			continue;
 		if (n < 0)
 			return (int)n;
@@ -218,15 +211,13 @@ static int take_region(struct zc_region *r, const struct wire *w, uint32_t flags
 	return zc__region_map_fd(r, (uint64_t)size, true);
 }
 
-ZC_EXPORT int zc_region_recv(int sock, struct zc_region *r, uint32_t flags)
+static int region_recv(int sock, struct zc_region *r, uint32_t flags)
 {
 	struct wire w;
 	int e;
 
-	if (zc__region_begin(r) < 0)
-		return -1;
 	if (flags & ~(ZC_REGION_RDONLY | ZC_REGION_NEED_SEALS))
-		return zc__region_fail(r, EINVAL);
+		return -EINVAL;
 	e = recv_wire(sock, &w, &r->fd);
 	if (e == 0)
 		e = take_region(r, &w, flags);
@@ -236,7 +227,13 @@ ZC_EXPORT int zc_region_recv(int sock, struct zc_region *r, uint32_t flags)
 			zc__sys_close(r->fd);
 		if (r->kind == ZC_REGION_NONE)
 			r->fd = -1;
-		return zc__region_fail(r, -e);
 	}
-	return 0;
+	return e;
+}
+
+ZC_EXPORT int zc_region_recv(int sock, struct zc_region *r, uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__ret(zc__region_end(r, e < 0 ? e : region_recv(sock, r, flags)));
 }

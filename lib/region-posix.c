@@ -12,7 +12,7 @@
  * the open file description, so it survives fork and SCM_RIGHTS and goes
  * away only when the last holder's fd is closed, however it dies. A cleaner
  * that can take the lock exclusively knows nobody holds the region
- * (shm-stale.c).
+ * (region-stale.c).
  */
 #define _GNU_SOURCE
 #include <bsd/string.h>
@@ -85,18 +85,21 @@ static int link_name(int fd, const char *name)
 	return r;
 }
 
-ZC_EXPORT int zc_region_publish(struct zc_region *r)
+static int region_publish(struct zc_region *r)
 {
 	int e;
 
-	if (!r || r->kind != ZC_REGION_POSIX || !(r->flags & ZC_REGION_UNPUBLISHED)) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!r || r->kind != ZC_REGION_POSIX || !(r->flags & ZC_REGION_UNPUBLISHED))
+		return -EINVAL;
 	e = link_name(r->fd, r->name);
 	if (e == 0)
 		r->flags &= ~ZC_REGION_UNPUBLISHED;
-	return zc__ret(e);
+	return e;
+}
+
+ZC_EXPORT int zc_region_publish(struct zc_region *r)
+{
+	return zc__ret(region_publish(r));
 }
 
 /*
@@ -143,22 +146,24 @@ static int open_retry(struct zc_region *r, const char *name, uint32_t flags)
 	for (i = 0; i < OPEN_TRIES && e == -EAGAIN; i++) {
 		e = open_existing(r, name, flags);
 		if (e < 0)
-			zc_region_close(r);
+			zc__region_close(r);
 	}
 	return e == -EAGAIN ? -ENOENT : e;
 }
 
-ZC_EXPORT int zc_region_open(struct zc_region *r, const char *name, uint32_t flags)
+static int region_open(struct zc_region *r, const char *name, uint32_t flags)
 {
 	char n[ZC__NAME_SIZE];
-	int e;
+	int e = flags & ~ZC_REGION_RDONLY ? -EINVAL : zc__shm_name(name, n);
 
-	if (zc__region_begin(r) < 0)
-		return -1;
-	e = flags & ~ZC_REGION_RDONLY ? -EINVAL : zc__shm_name(name, n);
-	if (e == 0)
-		e = open_retry(r, n, flags);
-	return e < 0 ? zc__region_fail(r, -e) : 0;
+	return e < 0 ? e : open_retry(r, n, flags);
+}
+
+ZC_EXPORT int zc_region_open(struct zc_region *r, const char *name, uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__ret(zc__region_end(r, e < 0 ? e : region_open(r, name, flags)));
 }
 
 static int create_new(struct zc_region *r, const char *name, uint64_t size, uint32_t mode,
@@ -176,7 +181,7 @@ static int create_new(struct zc_region *r, const char *name, uint64_t size, uint
 			r->flags &= ~ZC_REGION_UNPUBLISHED;
 	}
 	if (e < 0)
-		zc_region_close(r);
+		zc__region_close(r);
 	return e;
 }
 
@@ -201,31 +206,35 @@ static int open_or_create(struct zc_region *r, const char *name, uint64_t size,
 	return e;
 }
 
-ZC_EXPORT int zc_region_create(struct zc_region *r, const char *name, uint64_t size,
-			       uint32_t mode, uint32_t flags)
+static int region_create(struct zc_region *r, const char *name, uint64_t size,
+			 uint32_t mode, uint32_t flags)
 {
 	char n[ZC__NAME_SIZE];
 	int e;
 
-	if (zc__region_begin(r) < 0)
-		return -1;
 	if ((flags & ~CREATE_FLAGS) || (flags & CREATE_FLAGS) == CREATE_FLAGS ||
 	    (mode & ~07777u))
-		return zc__region_fail(r, EINVAL);
+		return -EINVAL;
 	e = zc__shm_name(name, n);
 	if (e == 0)
 		e = zc__region_check_size(size);
 	if (e < 0)
-		return zc__region_fail(r, -e);
+		return e;
 	mode = mode ? mode : 0600;
 	if (flags & ZC_REGION_OPEN_OR_CREATE)
-		e = open_or_create(r, n, size, mode);
-	else
-		e = create_new(r, n, size, mode, flags);
-	return e < 0 ? zc__region_fail(r, -e) : 0;
+		return open_or_create(r, n, size, mode);
+	return create_new(r, n, size, mode, flags);
 }
 
-ZC_EXPORT int zc_region_unlink(const char *name)
+ZC_EXPORT int zc_region_create(struct zc_region *r, const char *name, uint64_t size,
+			       uint32_t mode, uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__ret(zc__region_end(r, e < 0 ? e : region_create(r, name, size, mode, flags)));
+}
+
+int zc__region_unlink(const char *name)
 {
 	char n[ZC__NAME_SIZE], path[PATH_MAX];
 	int e = zc__shm_name(name, n);
@@ -234,5 +243,10 @@ ZC_EXPORT int zc_region_unlink(const char *name)
 		e = zc__shm_path(n, path, sizeof(path));
 	if (e == 0)
 		e = zc__sys_unlinkat(AT_FDCWD, path, 0);
-	return zc__ret(e);
+	return e;
+}
+
+ZC_EXPORT int zc_region_unlink(const char *name)
+{
+	return zc__ret(zc__region_unlink(name));
 }

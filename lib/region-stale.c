@@ -4,7 +4,7 @@
  *
  * A PID in the object would be a guess: PIDs are reused, and a region
  * handed to other processes outlives its creator. Instead every holder
- * keeps a shared flock on the object (shm-posix.c), which the kernel drops
+ * keeps a shared flock on the object (region-posix.c), which the kernel drops
  * when the last fd of that holder goes, however it ends. Whoever can take
  * the lock exclusively therefore knows that no process holds the region
  * through this library, and unlinks it while it holds the lock: an opener
@@ -91,25 +91,31 @@ static int scan(struct cleanup *c, int dir)
 	return (int)n;
 }
 
-ZC_EXPORT int zc_region_cleanup(const char *prefix, uint32_t flags,
-				void (*found)(const char *name, void *arg), void *arg)
+static int region_cleanup(const char *prefix, uint32_t flags,
+			  void (*found)(const char *name, void *arg), void *arg)
 {
 	struct cleanup c = { .flags = flags, .found = found, .arg = arg };
 	int dir, e;
 
 	if (flags & ~ZC_CLEANUP_LIST_ONLY)
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	prefix = prefix ? prefix : "";
 	while (*prefix == '/')
 		prefix++;
 	if (strchr(prefix, '/') || strlen(prefix) > ZC_REGION_NAME_MAX)
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	c.prefix = prefix;
 	c.prefix_len = strlen(prefix);
 	dir = zc__sys_open(ZC__SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dir < 0)
-		return zc__ret(dir);
+		return dir;
 	e = scan(&c, dir);
 	zc__sys_close(dir);
-	return zc__ret(e < 0 ? e : c.count);
+	return e < 0 ? e : c.count;
+}
+
+ZC_EXPORT int zc_region_cleanup(const char *prefix, uint32_t flags,
+				void (*found)(const char *name, void *arg), void *arg)
+{
+	return zc__ret(region_cleanup(prefix, flags, found, arg));
 }

@@ -26,21 +26,22 @@ _Static_assert(sizeof(sem_t) <= ZC_SEM_SIZE, "ZC_SEM_SIZE too small");
  * Where a lock of size bytes goes: inside the region, aligned, and in a
  * mapping that can be written (a lock is written even to be read).
  */
-static void *place(struct zc_region *r, uint64_t off, uint64_t size, uint32_t flags,
-		   uint32_t known)
+static int place(struct zc_region *r, uint64_t off, uint64_t size, uint32_t flags,
+		 void **at)
 {
-	int err = 0;
-
-	if (!r || !r->addr || (flags & ~known) || off % 8 || off > r->size ||
+	if (!r || !r->addr || (flags & ~ZC_LOCK_INIT) || off % 8 || off > r->size ||
 	    r->size - off < size)
-		err = EINVAL;
-	else if (r->flags & ZC_REGION_RDONLY)
-		err = EACCES;
-	if (err) {
-		errno = err;
-		return NULL;
-	}
-	return (char *)r->addr + off;
+		return -EINVAL;
+	if (r->flags & ZC_REGION_RDONLY)
+		return -EACCES;
+	*at = (char *)r->addr + off;
+	return 0;
+}
+
+/* The exported calls that hand out a lock: the pointer, or NULL with errno. */
+static void *ret_lock(void *at, int e)
+{
+	return zc__ret(e) < 0 ? NULL : at;
 }
 
 static int mutex_init(pthread_mutex_t *m)
@@ -64,13 +65,12 @@ static int mutex_init(pthread_mutex_t *m)
 
 ZC_EXPORT struct zc_mutex *zc_region_mutex(struct zc_region *r, uint64_t off, uint32_t flags)
 {
-	void *m = place(r, off, ZC_MUTEX_SIZE, flags, ZC_LOCK_INIT);
-	int e;
+	void *m = NULL;
+	int e = place(r, off, ZC_MUTEX_SIZE, flags, &m);
 
-	if (!m || !(flags & ZC_LOCK_INIT))
-		return m;
-	e = mutex_init(m);
-	return zc__ret(e) < 0 ? NULL : m;
+	if (e == 0 && (flags & ZC_LOCK_INIT))
+		e = mutex_init(m);
+	return ret_lock(m, e);
 }
 
 ZC_EXPORT int zc_mutex_lock(struct zc_mutex *m)
@@ -96,26 +96,30 @@ ZC_EXPORT int zc_mutex_consistent(struct zc_mutex *m)
 ZC_EXPORT struct zc_sem *zc_region_sem(struct zc_region *r, uint64_t off, uint32_t value,
 				       uint32_t flags)
 {
-	void *s = place(r, off, ZC_SEM_SIZE, flags, ZC_LOCK_INIT);
-	int e;
+	void *s = NULL;
+	int e = place(r, off, ZC_SEM_SIZE, flags, &s);
 
-	if (!s || !(flags & ZC_LOCK_INIT))
-		return s;
-	e = zc__sys_sem_init(s, value);
-	return zc__ret(e) < 0 ? NULL : s;
+	if (e == 0 && (flags & ZC_LOCK_INIT))
+		e = zc__sys_sem_init(s, value);
+	return ret_lock(s, e);
 }
 
 /* A signal does not end a wait: the caller asked for the semaphore, not for EINTR. */
-ZC_EXPORT int zc_sem_wait(struct zc_sem *s)
+static int sem_wait_intr(sem_t *s)
 {
 	int e;
 
 	if (!s)
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	do
-		e = zc__sys_sem_wait((sem_t *)s);
+		e = zc__sys_sem_wait(s);
 	while (e == -EINTR);
-	return zc__ret(e);
+	return e;
+}
+
+ZC_EXPORT int zc_sem_wait(struct zc_sem *s)
+{
+	return zc__ret(sem_wait_intr((sem_t *)s));
 }
 
 ZC_EXPORT int zc_sem_trywait(struct zc_sem *s)
@@ -124,16 +128,16 @@ ZC_EXPORT int zc_sem_trywait(struct zc_sem *s)
 }
 
 /* Wait at most timeout_ns; ETIMEDOUT after that. The deadline is on CLOCK_REALTIME. */
-ZC_EXPORT int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns)
+static int sem_timedwait_intr(sem_t *s, uint64_t timeout_ns)
 {
 	struct timespec t;
 	int e;
 
 	if (!s)
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	e = zc__sys_clock_gettime(CLOCK_REALTIME, &t);
 	if (e < 0)
-		return zc__ret(e);
+		return e;
 	t.tv_sec += (time_t)(timeout_ns / 1000000000u);
 	t.tv_nsec += (long)(timeout_ns % 1000000000u);
 	if (t.tv_nsec >= 1000000000L) {
@@ -141,9 +145,14 @@ ZC_EXPORT int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns)
 		t.tv_nsec -= 1000000000L;
 	}
 	do
-		e = zc__sys_sem_timedwait((sem_t *)s, &t);
+		e = zc__sys_sem_timedwait(s, &t);
 	while (e == -EINTR);
-	return zc__ret(e);
+	return e;
+}
+
+ZC_EXPORT int zc_sem_timedwait(struct zc_sem *s, uint64_t timeout_ns)
+{
+	return zc__ret(sem_timedwait_intr((sem_t *)s, timeout_ns));
 }
 
 ZC_EXPORT int zc_sem_post(struct zc_sem *s)

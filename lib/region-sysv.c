@@ -49,51 +49,52 @@ static int create_segment(int32_t key, uint64_t size, uint32_t mode)
 	return id == -EINVAL ? -EFBIG : id;
 }
 
-ZC_EXPORT int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t size,
-				    uint32_t mode, uint32_t flags)
+static int sysv_create(struct zc_region *r, int32_t key, uint64_t size, uint32_t mode,
+		       uint32_t flags)
 {
 	int id, e;
 
-	if (zc__region_begin(r) < 0)
-		return -1;
 	if ((flags & ~ZC_REGION_OPEN_OR_CREATE) || (mode & ~0777u))
-		return zc__region_fail(r, EINVAL);
+		return -EINVAL;
 	e = zc__region_check_size(size);
 	if (e < 0)
-		return zc__region_fail(r, -e);
+		return e;
 	id = create_segment(key, size, mode ? mode : 0600);
 	if (id == -EEXIST && (flags & ZC_REGION_OPEN_OR_CREATE))
 		id = zc__sys_shmget(key, 0, 0);
 	else if (id >= 0)
 		r->flags = ZC_REGION_CREATED;
 	if (id < 0)
-		return zc__region_fail(r, -id);
+		return id;
 	e = zc__sysv_attach(r, id, 0);
 	/* A segment this call made and cannot attach would be left for nobody. */
 	if (e < 0 && (r->flags & ZC_REGION_CREATED))
 		zc__sys_shmctl(id, IPC_RMID, NULL);
-	return e < 0 ? zc__region_fail(r, -e) : 0;
+	return e;
+}
+
+ZC_EXPORT int zc_region_sysv_create(struct zc_region *r, int32_t key, uint64_t size,
+				    uint32_t mode, uint32_t flags)
+{
+	int e = zc__region_begin(r);
+
+	return zc__ret(zc__region_end(r, e < 0 ? e : sysv_create(r, key, size, mode, flags)));
+}
+
+static int sysv_open(struct zc_region *r, int32_t key, uint32_t flags)
+{
+	int id;
+
+	if ((flags & ~ZC_REGION_RDONLY) || key == IPC_PRIVATE)
+		return -EINVAL;
+	r->flags = flags;
+	id = zc__sys_shmget(key, 0, 0);	/* shmat checks the permissions */
+	return id < 0 ? id : zc__sysv_attach(r, id, 0);
 }
 
 ZC_EXPORT int zc_region_sysv_open(struct zc_region *r, int32_t key, uint32_t flags)
 {
-	int id, e;
+	int e = zc__region_begin(r);
 
-	if (zc__region_begin(r) < 0)
-		return -1;
-	if ((flags & ~ZC_REGION_RDONLY) || key == IPC_PRIVATE)
-		return zc__region_fail(r, EINVAL);
-	r->flags = flags;
-	id = zc__sys_shmget(key, 0, 0);	/* shmat checks the permissions */
-	e = id < 0 ? id : zc__sysv_attach(r, id, 0);
-	return e < 0 ? zc__region_fail(r, -e) : 0;
-}
-
-ZC_EXPORT int zc_region_remove(struct zc_region *r)
-{
-	if (r && r->kind == ZC_REGION_SYSV && r->shmid >= 0)
-		return zc__ret(zc__sys_shmctl(r->shmid, IPC_RMID, NULL));
-	if (r && r->kind == ZC_REGION_POSIX && r->name[0])
-		return zc_region_unlink(r->name);
-	return zc__ret(-EINVAL);
+	return zc__ret(zc__region_end(r, e < 0 ? e : sysv_open(r, key, flags)));
 }

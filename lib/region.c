@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "region.h"
@@ -27,20 +28,18 @@ void zc__region_reset(struct zc_region *r)
 /* Every call that fills a region starts from an empty one. */
 int zc__region_begin(struct zc_region *r)
 {
-	if (!r) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!r)
+		return -EINVAL;
 	zc__region_reset(r);
 	return 0;
 }
 
-/* Undo a half-made region and report err the public way: -1 and errno. */
-int zc__region_fail(struct zc_region *r, int err)
+/* And ends with it filled, or closed and empty again if e says it failed. */
+int zc__region_end(struct zc_region *r, int e)
 {
-	zc_region_close(r);
-	errno = err;
-	return -1;
+	if (e < 0 && r)
+		zc__region_close(r);
+	return e;
 }
 
 /* A region must hold something, be mappable and fit an off_t. */
@@ -90,13 +89,13 @@ int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared)
 	return 0;
 }
 
-ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t flags)
+static int region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t flags)
 {
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
 	int ms = flags & ZC_SYNC_ASYNC ? MS_ASYNC : MS_SYNC;
 
 	if (!r || !r->addr || off > r->size || (flags & ~(ZC_SYNC_ASYNC | ZC_SYNC_INVALIDATE)))
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	if (len == 0 || len > r->size - off)
 		len = r->size - off;
 	if (flags & ZC_SYNC_INVALIDATE)
@@ -106,7 +105,12 @@ ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, ui
 	end = (uintptr_t)r->addr + (uintptr_t)(off + len);
 	if (end == start)
 		return 0;
-	return zc__ret(zc__sys_msync((void *)start, end - start, ms));
+	return zc__sys_msync((void *)start, end - start, ms);
+}
+
+ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, uint32_t flags)
+{
+	return zc__ret(region_sync(r, off, len, flags));
 }
 
 /*
@@ -114,29 +118,52 @@ ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, ui
  * to the new size. Shrinking is what makes other processes' loads past the
  * new end SIGBUS: a region handed out should be sealed against it.
  */
-ZC_EXPORT int zc_region_resize(struct zc_region *r, uint64_t size)
+static int region_resize(struct zc_region *r, uint64_t size)
 {
 	void *addr;
 	long e;
 
 	if (!r || !r->addr || r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
-		return zc__ret(-EINVAL);
+		return -EINVAL;
 	if (r->kind != ZC_REGION_POSIX && r->kind != ZC_REGION_MEMFD)
-		return zc__ret(-EOPNOTSUPP);
+		return -EOPNOTSUPP;
 	e = zc__region_check_size(size);
 	if (e == 0 && size > r->size)
 		e = zc__region_reserve(r->fd, size);
 	else if (e == 0 && size < r->size)
 		e = zc__sys_ftruncate(r->fd, (int64_t)size);
 	if (e < 0)
-		return zc__ret((int)e);
+		return (int)e;
 	addr = r->addr;
 	e = zc__sys_mremap(&addr, (size_t)r->size, (size_t)size, MREMAP_MAYMOVE);
 	if (e < 0)
-		return zc__ret((int)e);
+		return (int)e;
 	r->addr = addr;
 	r->size = size;
 	return 0;
+}
+
+ZC_EXPORT int zc_region_resize(struct zc_region *r, uint64_t size)
+{
+	return zc__ret(region_resize(r, size));
+}
+
+/*
+ * The name goes (POSIX) or the key (SysV, IPC_RMID); the memory stays with
+ * whoever has it mapped, until the last of them lets go.
+ */
+static int region_remove(struct zc_region *r)
+{
+	if (r && r->kind == ZC_REGION_SYSV && r->shmid >= 0)
+		return zc__sys_shmctl(r->shmid, IPC_RMID, NULL);
+	if (r && r->kind == ZC_REGION_POSIX && r->name[0])
+		return zc__region_unlink(r->name);
+	return -EINVAL;
+}
+
+ZC_EXPORT int zc_region_remove(struct zc_region *r)
+{
+	return zc__ret(region_remove(r));
 }
 
 static int unmap(struct zc_region *r)
@@ -148,7 +175,7 @@ static int unmap(struct zc_region *r)
 	return zc__sys_munmap(r->addr, (size_t)r->size);
 }
 
-ZC_EXPORT int zc_region_close(struct zc_region *r)
+int zc__region_close(struct zc_region *r)
 {
 	int err = 0, e;
 
@@ -164,5 +191,10 @@ ZC_EXPORT int zc_region_close(struct zc_region *r)
 	zc__region_reset(r);
 	if (err == -EINTR)
 		err = 0;	/* the fd is gone all the same on Linux */
-	return zc__ret(err);
+	return err;
+}
+
+ZC_EXPORT int zc_region_close(struct zc_region *r)
+{
+	return zc__ret(zc__region_close(r));
 }

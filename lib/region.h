@@ -21,33 +21,30 @@
 
 #define ZC__NAME_SIZE (ZC_REGION_NAME_MAX + 1)
 
-/* shm-name.c */
+/* region-name.c */
 int zc__shm_name(const char *name, char out[ZC__NAME_SIZE]);
 int zc__shm_path(const char *name, char *path, size_t size);
 
-/* The public convention: 0 or a count as is, -errno as -1 with errno set. */
-static inline int zc__ret(int e)
-{
-	if (e < 0) {
-		errno = -e;
-		return -1;
-	}
-	return e;
-}
-
 /* region.c */
 int zc__region_begin(struct zc_region *r);
+int zc__region_end(struct zc_region *r, int e);
 void zc__region_reset(struct zc_region *r);
-int zc__region_fail(struct zc_region *r, int err);
+int zc__region_close(struct zc_region *r);
 int zc__region_check_size(uint64_t size);
 int zc__region_reserve(int fd, uint64_t size);
 int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared);
 
-/* shm-memfd.c */
+/* region-posix.c */
+int zc__region_unlink(const char *name);
+
+/* region-file.c */
+int zc__region_load_fd(struct zc_region *r, int fd, uint32_t flags);
+
+/* region-memfd.c */
 int zc__memfd_new(const char *label, uint64_t size);
 uint32_t zc__seals_of(int fd);
 
-/* shm-sysv.c */
+/* region-sysv.c */
 int zc__sysv_attach(struct zc_region *r, int shmid, uint64_t claimed);
 
 #endif /* ZC_REGION_H */

@@ -38,24 +38,25 @@ static const unsigned int path_off_flag[] = {
 	[RW] = 0,
 };
 
+/* The ZC_NO_* flag that rules path out, 0 if none can (read_write, vmsplice). */
+unsigned int zc__path_off_flag(uint32_t path)
+{
+	return path < sizeof(path_off_flag) / sizeof(path_off_flag[0]) ? path_off_flag[path] : 0;
+}
+
 /*
- * The paths for each pair, best first (zcopy(7) has the figures).
+ * The paths for each pair, best first. zcopy(7) gives the reasons and
+ * tests/bench/results/2026-11-23/ the runs behind them.
  * file->file: copy_file_range lets the filesystem reflink or offload. On
- * ext4, which can do neither, splice through the 1 MiB pooled pipe was
- * 1.1-1.3x faster up to a few hundred MiB per call, but at 1 GiB per call it
- * fell into a slow mode (0.4-1.3 GB/s against 2.5-3.2 for copy_file_range,
- * 9 repetitions) and was no faster once held to 128 KiB writes: copy_file_range
- * stays first everywhere.
+ * ext4, which can do neither, splice through the pooled pipe was faster up
+ * to a few hundred MiB per call but fell into a slow mode at 1 GiB, and was
+ * no faster once held to 128 KiB writes: copy_file_range stays first.
  * file->socket: one sendfile, through the kernel's own 64 KiB pipe. Two
- * splices through the 1 MiB pooled pipe looked faster from 1 MiB per call in
- * early runs; in most of five runs since, sendfile led into UNIX sockets and regions
- * at 1 MiB and 1 GiB (1.04-1.7x) and into TCP at 1 GiB, at less CPU, while
- * TCP at 1 MiB split 3 to 2 for splice. Sockets keep sendfile at every size:
- * one syscall, no pooled pipe.
+ * splices through the pooled pipe won no run clearly enough to pay for the
+ * second syscall and the pipe: sockets keep sendfile at every size.
  * file->device: into /dev/null and the like the pooled pipe does win from
- * 1 MiB (64 against 49 GB/s, 75 against 51 at 1 GiB), unless dst is
- * non-blocking: what it cannot take goes back to the file and costs the
- * pooled pipe, while sendfile sends just what fits.
+ * 1 MiB, unless dst is non-blocking: what it cannot take goes back to the
+ * file and costs the pooled pipe, while sendfile sends just what fits.
  * file->pipe: one splice straight into the caller's pipe.
  * pipe or socket source: splice, straight or through the pooled pipe
  * (path-splice.c says when a pipe source takes the pooled pipe).
@@ -68,11 +69,6 @@ static const uint8_t big_file_to_other[] = { SPLICE, SENDFILE, MMAP, RW, 0 };
 static const uint8_t stream_to_any[] = { SPLICE, RW, 0 };
 static const uint8_t device_to_any[] = { SPLICE, SENDFILE, RW, 0 };
 static const uint8_t read_only[] = { RW, 0 };
-
-static bool is_file(uint32_t type)
-{
-	return type == ZC_FD_FILE || type == ZC_FD_SHM || type == ZC_FD_BLOCK;
-}
 
 #define SPLICE_BEATS_SENDFILE (1024u * 1024)
 
@@ -102,7 +98,7 @@ static const uint8_t *pick_chain(const struct zc__xfer *x)
 		return device_to_any;
 	if (x->src.st.st_size == 0)
 		return read_only;
-	if (is_file(dst))
+	if (zc__seekable(&x->dst))
 		return file_to_file;
 	if (dst == ZC_FD_PIPE)
 		return file_to_pipe;
@@ -184,7 +180,7 @@ void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err)
  */
 static bool maybe_fake_eof(const struct zc__xfer *x, uint32_t path)
 {
-	return x->moved == 0 && path != RW && is_file(x->src.type);
+	return x->moved == 0 && path != RW && zc__seekable(&x->src);
 }
 
 static void run(struct zc__xfer *x)
@@ -221,11 +217,6 @@ static void run(struct zc__xfer *x)
 	}
 }
 
-static int64_t position(const struct zc__end *e)
-{
-	return e->off ? *e->off : zc__sys_lseek(e->fd, 0, SEEK_CUR);
-}
-
 /*
  * Copying a file onto itself is fine between ranges that do not overlap.
  * An unbounded or overlapping copy would read its own output and never end.
@@ -239,8 +230,8 @@ static int check_same_file(struct zc__xfer *x)
 		return 0;
 	if (x->want == (uint64_t)SSIZE_MAX)
 		return -EINVAL;
-	src_pos = position(&x->src);
-	dst_pos = position(&x->dst);
+	src_pos = zc__end_pos(&x->src);
+	dst_pos = zc__end_pos(&x->dst);
 	fl = x->dst.off ? 0 : zc__sys_fcntl(x->dst.fd, F_GETFL, 0);
 	if (src_pos < 0 || dst_pos < 0 || fl < 0)
 		return (int)(src_pos < 0 ? src_pos : dst_pos < 0 ? dst_pos : fl);
@@ -266,11 +257,11 @@ static int check_end(struct zc__end *e)
 }
 
 /*
- * ZC_GROW_PIPES: a 1 MiB pipe moved file->pipe 5-8x and pipe->pipe 7-22x
+ * ZC_GROW_PIPES: a 1 MiB pipe moved file->pipe and pipe->pipe several times
  * faster at 1 GiB per call, but below 1 MiB per call the resize cost more
- * than it gave (0.5-0.9x), and a grown source pipe did not help a file
- * destination (0.3-2.7x across runs). So only large calls grow, and a
- * source pipe only when the destination is a pipe too.
+ * than it gave, and a grown source pipe did not help a file destination
+ * (tests/bench/results/2026-11-23/). So only large calls grow, and a source
+ * pipe only when the destination is a pipe too.
  */
 #define GROW_PIPES_MIN (1024u * 1024)
 
@@ -316,7 +307,7 @@ static int prepare(struct zc__xfer *x)
 	x->stats->src_type = x->src.type;
 	if (r == 0)
 		r = zc__prepare_dst(x);
-	if (r == 0 && is_file(x->src.type) && is_file(x->dst.type))
+	if (r == 0 && zc__seekable(&x->src) && zc__seekable(&x->dst))
 		r = check_same_file(x);
 	return r;
 }
@@ -334,10 +325,11 @@ static bool needs_sigpipe_guard(const struct zc__xfer *x)
 }
 
 /*
- * What every public transfer does around its own prepare and run steps (the
- * region calls have theirs): the flags check, stats (x->stats may be NULL),
+ * What every transfer does around its own prepare and run steps (the region
+ * calls have theirs): the flags check, stats (x->stats may be NULL),
  * ZC_GROW_PIPES once both ends passed, SIGPIPE kept away, the ZCOPY_DEBUG
- * line, and the return convention of write(2).
+ * line, and the count convention of write(2): bytes moved if any, even when
+ * an error ended the call (stats says which), else -errno or 0.
  */
 ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		      void (*go)(struct zc__xfer *))
@@ -367,20 +359,16 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 		zc__debug_line(x);
 	if (x->moved)
 		return (ssize_t)x->moved;
-	if (x->err) {
-		errno = x->err;
-		return -1;
-	}
-	return 0;
+	return -x->err;
 }
 
-ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
-				 size_t len, unsigned int flags, struct zc_stats *stats)
+ssize_t zc__transfer_at(int src_fd, int64_t *src_off, int dst_fd, int64_t *dst_off,
+			uint64_t len, unsigned int flags, struct zc_stats *stats)
 {
 	struct zc__xfer x = {
-		.src = { .fd = src_fd, .off = (int64_t *)src_off },
-		.dst = { .fd = dst_fd, .off = (int64_t *)dst_off },
-		.want = ZC_MIN(len, (size_t)SSIZE_MAX),
+		.src = { .fd = src_fd, .off = src_off },
+		.dst = { .fd = dst_fd, .off = dst_off },
+		.want = ZC_MIN(len, (uint64_t)SSIZE_MAX),
 		.flags = flags,
 		.stats = stats,
 	};
@@ -388,13 +376,20 @@ ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint
 	return zc__xfer_call(&x, prepare, run);
 }
 
+ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
+				 size_t len, unsigned int flags, struct zc_stats *stats)
+{
+	return zc__ret(zc__transfer_at(src_fd, (int64_t *)src_off, dst_fd, (int64_t *)dst_off,
+				       len, flags, stats));
+}
+
 ZC_EXPORT ssize_t zc_transfer_ex(int src_fd, int dst_fd, size_t len, unsigned int flags,
 				 struct zc_stats *stats)
 {
-	return zc_transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, stats);
+	return zc__ret(zc__transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, stats));
 }
 
 ZC_EXPORT ssize_t zc_transfer(int src_fd, int dst_fd, size_t len, unsigned int flags)
 {
-	return zc_transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, NULL);
+	return zc__ret(zc__transfer_at(src_fd, NULL, dst_fd, NULL, len, flags, NULL));
 }
