@@ -67,9 +67,16 @@ extern "C" {
 
 #define ZC_STATS_MAX 8
 
+/* Which descriptor an error came from (zc_stats.error_side). */
+#define ZC_SIDE_NONE	0u	/* neither (ENOMEM, EINVAL flags...) or no error */
+#define ZC_SIDE_SRC	1u
+#define ZC_SIDE_DST	2u
+
 /*
  * What one call did. Every field has a fixed width and the layout has no
- * padding holes, so FFI callers can declare it field by field.
+ * padding holes, so FFI callers can declare it field by field. The
+ * reserved words are zero: later versions fill them with new facts, so a
+ * caller built against this header keeps working.
  */
 struct zc_stats {
 	uint64_t bytes;		/* bytes moved by this call */
@@ -83,6 +90,10 @@ struct zc_stats {
 	uint32_t paths[ZC_STATS_MAX];		/* paths that moved bytes, in order */
 	uint32_t fallback_path[ZC_STATS_MAX];	/* paths given up on, in order */
 	int32_t fallback_errno[ZC_STATS_MAX];	/* the errno each was given up for */
+	uint32_t error_side;	/* ZC_SIDE_*: whose fd error came from */
+	uint32_t reserved0;	/* zero */
+	uint64_t holes;		/* of bytes, those left as holes in dst, not written */
+	uint64_t reserved[6];	/* zero */
 };
 
 /* Move up to len bytes from src_fd to dst_fd at their file offsets. */

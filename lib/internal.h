@@ -73,6 +73,7 @@ struct zc__xfer {
 	unsigned int flags;
 	int err;		/* errno that must end the call after this step */
 	int fallback;		/* errno for which the path must be left after this step */
+	uint32_t err_side;	/* ZC_SIDE_* of the last failure, where a step knows it */
 	struct zc_stats *stats;	/* the caller's, or own_stats */
 	struct zc_stats own_stats;
 };
@@ -131,10 +132,19 @@ static inline size_t zc__dst_piece(const struct zc__xfer *x, size_t len)
 	return file_to_file ? ZC_MIN(len, (size_t)ZC_FILE_PIECE) : len;
 }
 
+/* A step that failed (err, +errno or -errno, not 0) on one fd says which. */
+static inline int zc__blame(struct zc__xfer *x, uint32_t side, int err)
+{
+	if (err)
+		x->err_side = side;
+	return err;
+}
+
 /* io.c: helpers the paths share */
 int64_t zc__end_pos(const struct zc__end *e);
 int zc__src_rewind(struct zc__xfer *x, uint64_t n);
 int zc__wait_fd(int fd, short events);
+uint32_t zc__error_side(const struct zc__xfer *x, int err);
 size_t zc__write_all(struct zc__xfer *x, const char *buf, size_t len, int *err);
 ssize_t zc__deliver(struct zc__xfer *x, const char *buf, size_t n);
 

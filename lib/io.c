@@ -4,6 +4,7 @@
  * waiting for a non-blocking destination, and writing a buffer out whole.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -13,6 +14,41 @@
 int64_t zc__end_pos(const struct zc__end *e)
 {
 	return e->off ? *e->off : zc__sys_lseek(e->fd, 0, SEEK_CUR);
+}
+
+/*
+ * Whose fd an error that ended the call came from, where no step said:
+ * copy_file_range, sendfile and a straight splice read and write in one
+ * call. Errors only a writer gets go to dst; an I/O error goes to a
+ * seekable source if reading a byte of it where the call stopped fails too.
+ */
+uint32_t zc__error_side(const struct zc__xfer *x, int err)
+{
+	char byte;
+	int64_t pos;
+	int fl;
+
+	if (x->err_side)
+		return x->err_side;
+	switch (err) {
+	case EBADF:
+		/* The one not open for its part: src for reading, dst for writing. */
+		fl = zc__sys_fcntl(x->src.fd, F_GETFL, 0);
+		return fl < 0 || (fl & O_ACCMODE) == O_WRONLY ? ZC_SIDE_SRC : ZC_SIDE_DST;
+	case EPIPE:
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return ZC_SIDE_DST;
+	case EIO:
+		if (!zc__seekable(&x->src))
+			return ZC_SIDE_SRC;
+		pos = zc__end_pos(&x->src);
+		if (pos < 0 || zc__sys_pread(x->src.fd, &byte, 1, pos) < 0)
+			return ZC_SIDE_SRC;
+		return ZC_SIDE_DST;
+	}
+	return ZC_SIDE_NONE;
 }
 
 /* Put n bytes that were read but never delivered back into the source. */
@@ -104,10 +140,11 @@ ssize_t zc__deliver(struct zc__xfer *x, const char *buf, size_t n)
 			break;
 		}
 	}
+	zc__blame(x, ZC_SIDE_DST, err);
 	if (seekable) {
 		r = zc__src_rewind(x, n - done);
 		if (r < 0)
-			err = -r;
+			err = zc__blame(x, ZC_SIDE_SRC, -r);
 	}
 	if (done == 0)
 		return -err;

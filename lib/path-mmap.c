@@ -46,8 +46,9 @@ ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len)
 	r = (int)zc__sys_mmap(&map, n + (size_t)(pos - base), PROT_READ,
 			     MAP_SHARED | MAP_POPULATE, x->src.fd, base);
 	if (r < 0)
-		return r;
+		return zc__blame(x, ZC_SIDE_SRC, r);
 	done = zc__write_all(x, (char *)map + (pos - base), n, &err);
+	zc__blame(x, ZC_SIDE_DST, err);
 	zc__sys_munmap(map, n + (size_t)(pos - base));
 
 	r = src_advance(x, pos + (int64_t)done);

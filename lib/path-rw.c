@@ -26,7 +26,9 @@ ssize_t zc__path_rw(struct zc__xfer *x, uint64_t len)
 	if (!buf)
 		return -ENOMEM;
 	n = read_once(x, buf, ZC_MIN(len, ZC_RW_BUF_SIZE));
-	if (n <= 0)
-		return n;
+	if (n < 0)
+		return zc__blame(x, ZC_SIDE_SRC, (int)n);
+	if (n == 0)
+		return 0;
 	return zc__deliver(x, buf, (size_t)n);
 }

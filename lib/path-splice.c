@@ -120,7 +120,7 @@ static ssize_t drain(struct zc__xfer *x, struct zc__pipe *p, size_t n)
 			if (r == 0)
 				continue;
 		}
-		err = r ? (int)-r : EIO;
+		err = zc__blame(x, ZC_SIDE_DST, r ? (int)-r : EIO);
 		return settle_rest(x, p, done, n - done, err);
 	}
 	return (ssize_t)n;
@@ -138,8 +138,10 @@ static ssize_t via_pipe(struct zc__xfer *x, uint64_t len)
 	/* Take no more than dst takes in one piece, so one splice drains it. */
 	len = zc__dst_piece(x, ZC_MIN(len, p->size));
 	n = zc__sys_splice(x->src.fd, x->src.off, p->wr, NULL, len, SPLICE_F_MOVE);
-	if (n <= 0)
-		return n;
+	if (n < 0)
+		return zc__blame(x, ZC_SIDE_SRC, (int)n);
+	if (n == 0)
+		return 0;
 	return drain(x, p, (size_t)n);
 }
 

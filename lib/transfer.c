@@ -190,6 +190,7 @@ static void run(struct zc__xfer *x)
 	ssize_t r;
 
 	while (i < n && x->moved < x->want) {
+		x->err_side = ZC_SIDE_NONE;
 		r = path_fn[chain[i]](x, x->want - x->moved);
 		if (r > 0) {
 			zc__note_moved(x, chain[i], (uint64_t)r);
@@ -297,12 +298,12 @@ int zc__prepare_dst(struct zc__xfer *x)
 	x->stats->dst_type = x->dst.type;
 	if (r == 0 && x->dst.off)
 		r = check_dst_offset(&x->dst);
-	return r;
+	return r < 0 ? zc__blame(x, ZC_SIDE_DST, r) : 0;
 }
 
 static int prepare(struct zc__xfer *x)
 {
-	int r = check_end(&x->src);
+	int r = zc__blame(x, ZC_SIDE_SRC, check_end(&x->src));
 
 	x->stats->src_type = x->src.type;
 	if (r == 0)
@@ -354,6 +355,8 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	}
 	x->stats->bytes = x->moved;
 	x->stats->error = x->err;
+	if (x->err)
+		x->stats->error_side = zc__error_side(x, x->err);
 	x->stats->syscalls = zc__sys_count - sys0;
 	if (zc__debug)
 		zc__debug_line(x);

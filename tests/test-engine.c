@@ -180,6 +180,64 @@ static void test_same_file(void **state)
 	free(data);
 }
 
+/* Which fd an error came from: stats.error_side, on every path. */
+static void test_error_side(void **state)
+{
+	unsigned char *data = t_pattern(70001, 9);
+	int src = t_file_with(data, 70001), dst = t_file_empty(0);
+	int full = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	int ro = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int wo = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int dir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct zc_stats st;
+	int p[2];
+	size_t f;
+
+	(void)state;
+	for (f = 0; f < NFLAGS; f++) {
+		assert_int_equal(lseek(src, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_ex(src, full, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(errno, ENOSPC);
+		assert_int_equal(st.error_side, ZC_SIDE_DST);
+		assert_int_equal(zc_transfer_ex(src, ro, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(errno, EBADF);
+		assert_int_equal(st.error_side, ZC_SIDE_DST);
+		assert_int_equal(zc_transfer_ex(wo, dst, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(errno, EBADF);
+		assert_int_equal(st.error_side, ZC_SIDE_SRC);
+		assert_int_equal(zc_transfer_ex(-1, dst, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(st.error_side, ZC_SIDE_SRC);
+		assert_int_equal(zc_transfer_ex(src, -1, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(st.error_side, ZC_SIDE_DST);
+		assert_int_equal(zc_transfer_ex(dir, dst, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(st.error_side, ZC_SIDE_SRC);
+		assert_int_equal(zc_transfer_ex(src, dir, ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(st.error_side, ZC_SIDE_DST);
+		/* A reader gone: EPIPE is the writer's. */
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		close(p[0]);
+		assert_int_equal(lseek(src, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_ex(src, p[1], ZC_ALL, path_flags[f], &st), -1);
+		assert_int_equal(errno, EPIPE);
+		assert_int_equal(st.error_side, ZC_SIDE_DST);
+		close(p[1]);
+		/* No error, no side. */
+		assert_int_equal(lseek(src, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_ex(src, dst, 5, path_flags[f], &st), 5);
+		assert_int_equal(st.error_side, ZC_SIDE_NONE);
+	}
+	/* Unknown flags are nobody's fd. */
+	assert_int_equal(zc_transfer_ex(src, dst, 5, 0x80000000u, &st), -1);
+	assert_int_equal(st.error_side, ZC_SIDE_NONE);
+	close(src);
+	close(dst);
+	close(full);
+	close(ro);
+	close(wo);
+	close(dir);
+	free(data);
+}
+
 static void test_bad_fds(void **state)
 {
 	int src = t_file_with("hello", 5), dst = t_file_empty(0);
@@ -1018,6 +1076,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_same_file),
 		cmocka_unit_test(test_bad_fds),
+		cmocka_unit_test(test_error_side),
 		cmocka_unit_test(test_epipe_no_sigpipe),
 		cmocka_unit_test(test_sigpipe_state_kept),
 		cmocka_unit_test(test_nonblocking_slow_reader),

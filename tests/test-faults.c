@@ -435,6 +435,48 @@ static void test_emfile(void **state)
 }
 
 /*
+ * EIO from a call that reads and writes at once (a straight splice) is the
+ * source's when reading the source fails too, else the destination's; the
+ * steps that read and write apart say which failed.
+ */
+static void test_error_side_eio(void **state)
+{
+	static const struct {
+		const char *sys;
+		unsigned int flags;
+		bool probe_fails;
+		uint32_t side;
+	} cases[] = {
+		{ "splice", ALL_OFF & ~ZC_NO_SPLICE, false, ZC_SIDE_DST },
+		{ "splice", ALL_OFF & ~ZC_NO_SPLICE, true, ZC_SIDE_SRC },
+		{ "read", ALL_OFF, false, ZC_SIDE_SRC },
+		{ "write", ALL_OFF, false, ZC_SIDE_DST },
+		{ "mmap", ALL_OFF & ~ZC_NO_MMAP, false, ZC_SIDE_SRC },
+	};
+	struct zc_stats st;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int src = t_file_with(pattern, SIZE), p[2];
+
+		assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+		t_fault_reset();
+		t_fault_add(cases[i].sys, 1, T_FAIL, EIO);
+		if (cases[i].probe_fails)
+			t_fault_add("pread", 1, T_FAIL, EIO);
+		assert_int_equal(zc_transfer_ex(src, p[1], 4096, cases[i].flags, &st), -1);
+		assert_int_equal(errno, EIO);
+		if (st.error_side != cases[i].side)
+			fail_msg("case %zu (%s): side %u", i, cases[i].sys, st.error_side);
+		t_fault_reset();
+		close(src);
+		close(p[0]);
+		close(p[1]);
+	}
+}
+
+/*
  * Every wrapper in lib/syscalls.h goes through the seam in this link (the
  * --wrap list meson makes from the same file), and a fault on one fires.
  */
@@ -485,7 +527,7 @@ int main(void)
 	static const enum t_kind srcs[] = { T_FILE, T_MEMFD, T_PIPE, T_TCP, T_UNIX };
 	static const enum t_kind dsts[] = { T_FILE, T_MEMFD, T_PIPE, T_TCP, T_UNIX, T_NULL };
 	static struct scen scens[2 * 5 * 6 * NFORCED];
-	static struct CMUnitTest tests[2 * 5 * 6 * NFORCED + 3];
+	static struct CMUnitTest tests[2 * 5 * 6 * NFORCED + 4];
 	size_t i, j, f, n = 0, t = 0;
 	int at, r;
 
@@ -496,6 +538,7 @@ int main(void)
 	tests[t++] = (struct CMUnitTest){ "mid-transfer fallback stats", test_mid_fallback_stats,
 					  NULL, NULL, NULL };
 	tests[t++] = (struct CMUnitTest){ "EMFILE", test_emfile, NULL, NULL, NULL };
+	tests[t++] = (struct CMUnitTest){ "EIO: whose fd", test_error_side_eio, NULL, NULL, NULL };
 	for (at = 0; at < 2; at++) {
 		for (i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
 			for (j = 0; j < sizeof(dsts) / sizeof(dsts[0]); j++) {

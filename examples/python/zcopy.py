@@ -108,6 +108,10 @@ class Stats(ctypes.Structure):
         ("paths", ctypes.c_uint32 * STATS_MAX),
         ("fallback_path", ctypes.c_uint32 * STATS_MAX),
         ("fallback_errno", ctypes.c_int32 * STATS_MAX),
+        ("error_side", ctypes.c_uint32),
+        ("reserved0", ctypes.c_uint32),
+        ("holes", ctypes.c_uint64),
+        ("reserved", ctypes.c_uint64 * 6),
     ]
 
     def used_paths(self):

@@ -25,7 +25,11 @@ AT(nfallbacks, 36, 4);
 AT(paths, 40, 32);
 AT(fallback_path, 72, 32);
 AT(fallback_errno, 104, 32);
-_Static_assert(sizeof(struct zc_stats) == 136, "struct zc_stats resized");
+AT(error_side, 136, 4);
+AT(reserved0, 140, 4);
+AT(holes, 144, 8);
+AT(reserved, 152, 48);
+_Static_assert(sizeof(struct zc_stats) == 200, "struct zc_stats resized");
 _Static_assert(ZC_STATS_MAX == 8, "ZC_STATS_MAX changed");
 
 #define SHOW(field)                                                                       \
@@ -46,5 +50,9 @@ int main(void)
 	SHOW(paths);
 	SHOW(fallback_path);
 	SHOW(fallback_errno);
+	SHOW(error_side);
+	SHOW(reserved0);
+	SHOW(holes);
+	SHOW(reserved);
 	return 0;
 }
