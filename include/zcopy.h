@@ -44,6 +44,12 @@ extern "C" {
  * process, as it would on write(2).
  */
 #define ZC_NO_SIGPIPE_GUARD	0x20u
+/*
+ * Write every byte, holes of a sparse source included, as zeros. Without
+ * it a copy between regular files keeps the source's holes (as cp
+ * --sparse=auto does); into anything else holes go as the zeros they read as.
+ */
+#define ZC_NO_HOLES		0x40u
 
 /* The ways bytes can move; zc_path_name() gives each its name. */
 #define ZC_PATH_NONE		0u

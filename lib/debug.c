@@ -141,6 +141,7 @@ static void append_fallbacks(char *line, size_t size, const struct zc_stats *s)
  * One line per call, written with a single write(2) so that lines from
  * several threads do not interleave:
  *   zcopy: src=3(file) dst=4(socket) bytes=1048589 path=sendfile syscalls=5
+ * with " holes=N" after the paths when N bytes of holes were kept as holes.
  */
 void zc__debug_line(const struct zc__xfer *x)
 {
@@ -155,6 +156,10 @@ void zc__debug_line(const struct zc__xfer *x)
 		 (unsigned long long)s->bytes);
 	append_paths(line, sizeof(line), s);
 	append_fallbacks(line, sizeof(line), s);
+	if (s->holes) {
+		snprintf(tail, sizeof(tail), " holes=%llu", (unsigned long long)s->holes);
+		strlcat(line, tail, sizeof(line));
+	}
 	n = snprintf(tail, sizeof(tail), " syscalls=%llu%s%s\n", (unsigned long long)s->syscalls,
 		     s->error ? " error=" : "", s->error ? zc__errno_name(s->error) : "");
 	if (n > 0)

@@ -21,6 +21,7 @@
 #define ZC_TLS __thread __attribute__((tls_model("initial-exec")))
 
 #define ZC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ZC_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /*
  * Every exported call is a shell over a core that returns a count, 0 or
@@ -64,19 +65,44 @@ struct zc__end {
 	struct stat st;
 };
 
-/* One call of zc_transfer_at(), as the paths see it. */
+#define ZC_CHAIN_MAX 6
+
+/* A progress callback and its argument, as zc_transfer_opts() takes them. */
+struct zc__progress {
+	int (*fn)(uint64_t done, uint64_t total, uint32_t path, void *arg);
+	void *arg;
+	uint64_t chunk;		/* bytes between calls of fn */
+	uint64_t total;		/* what fn is told the call will move, or ZC_ALL */
+};
+
+/* One transfer, as the paths see it. */
 struct zc__xfer {
 	struct zc__end src;
 	struct zc__end dst;
 	uint64_t want;		/* bytes asked for; UINT64_MAX until EOF */
-	uint64_t moved;		/* bytes that reached dst */
+	uint64_t moved;		/* bytes that reached dst (holes skipped count too) */
 	unsigned int flags;
 	int err;		/* errno that must end the call after this step */
 	int fallback;		/* errno for which the path must be left after this step */
 	uint32_t err_side;	/* ZC_SIDE_* of the last failure, where a step knows it */
+	bool eof;		/* the source said end of input */
+	uint8_t chain[ZC_CHAIN_MAX];	/* the paths for this pair, chosen once per call */
+	uint8_t nchain;
+	uint8_t ci;		/* the one in use: paths given up on stay given up */
+	struct zc__progress progress;
 	struct zc_stats *stats;	/* the caller's, or own_stats */
 	struct zc_stats own_stats;
 };
+
+/* Move bytes by the chain until x->moved reaches upto, end of input or an error. */
+typedef void (*zc__copy_fn)(struct zc__xfer *x, uint64_t upto);
+
+/* holes.c */
+bool zc__walks_holes(const struct zc__xfer *x);
+void zc__walk_holes(struct zc__xfer *x, zc__copy_fn copy);
+
+/* transfer.c: tell the caller's callback; false when it asked to stop (x->err set) */
+bool zc__progress(struct zc__xfer *x);
 
 /*
  * A path moves up to len bytes and returns how many reached dst (> 0), 0 at
@@ -94,7 +120,7 @@ bool zc__falls_back(uint32_t path, int err);
 unsigned int zc__path_off_flag(uint32_t path);
 /* transfer.c: steps the region calls share with zc_transfer_at() */
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
-		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD)
+		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD | ZC_NO_HOLES)
 int zc__prepare_dst(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);
 void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err);
@@ -123,6 +149,12 @@ void zc__sigpipe_restore(struct zc__sigpipe *s, int err);
 /* fdtype.c */
 int zc__fd_probe(struct zc__end *e);
 bool zc__seekable(const struct zc__end *e);
+
+/* A regular file with fewer blocks than its size: it has holes. */
+static inline bool zc__sparse(const struct zc__end *e)
+{
+	return (uint64_t)e->st.st_blocks * 512 < (uint64_t)e->st.st_size;
+}
 
 /* How much of len to hand one write or splice into dst (ZC_FILE_PIECE). */
 static inline size_t zc__dst_piece(const struct zc__xfer *x, size_t len)

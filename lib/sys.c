@@ -103,6 +103,11 @@ int zc__sys_munmap(void *addr, size_t len)
 	return ret(munmap(addr, len));
 }
 
+int zc__sys_madvise(void *addr, size_t len, int advice)
+{
+	return ret(madvise(addr, len, advice));
+}
+
 int zc__sys_fstat(int fd, struct stat *st)
 {
 	return ret(fstat(fd, st));

@@ -44,6 +44,8 @@ ZC_SYSCALL(send, ssize_t, (int fd, const void *buf, size_t len, int flags),
 ZC_SYSCALL(mmap, long, (void **addr, size_t len, int prot, int flags, int fd, int64_t off),
 	   (addr, len, prot, flags, fd, off), fd, -1, NULL, PLAIN)
 ZC_SYSCALL(munmap, int, (void *addr, size_t len), (addr, len), -1, -1, NULL, PLAIN)
+ZC_SYSCALL(madvise, int, (void *addr, size_t len, int advice), (addr, len, advice), -1, -1,
+	   NULL, PLAIN)
 ZC_SYSCALL(fstat, int, (int fd, struct stat *st), (fd, st), fd, -1, NULL, PLAIN)
 ZC_SYSCALL(fstatfs, int, (int fd, struct statfs *st), (fd, st), fd, -1, NULL, PLAIN)
 ZC_SYSCALL(lseek, int64_t, (int fd, int64_t off, int whence), (fd, off, whence), fd, -1,

@@ -20,7 +20,6 @@
 #define SENDFILE ZC_PATH_SENDFILE
 #define MMAP ZC_PATH_MMAP_WRITE
 #define RW ZC_PATH_READ_WRITE
-#define CHAIN_MAX 5
 
 static const zc__path_fn path_fn[] = {
 	[CFR] = zc__path_cfr,
@@ -108,20 +107,21 @@ static const uint8_t *pick_chain(const struct zc__xfer *x)
 }
 
 /* The pair's chain less the paths the caller or the environment ruled out. */
-static unsigned int build_chain(const struct zc__xfer *x, uint8_t chain[CHAIN_MAX])
+static void build_chain(struct zc__xfer *x)
 {
-	unsigned int off = x->flags | zc__disabled, n = 0;
+	unsigned int off = x->flags | zc__disabled;
 	const uint8_t *p;
 
+	x->nchain = 0;
+	x->ci = 0;
 	for (p = pick_chain(x); *p; p++) {
 		if (off & path_off_flag[*p])
 			continue;
 		/* sendfile writes at dst's own offset only. */
 		if (*p == SENDFILE && x->dst.off)
 			continue;
-		chain[n++] = *p;
+		x->chain[x->nchain++] = *p;
 	}
-	return n;
 }
 
 /* Errors that mean "not this way", after which the next path may work. */
@@ -142,6 +142,8 @@ bool zc__falls_back(uint32_t path, int err)
 		/* copy_file_range refuses an O_APPEND dst with EBADF. */
 		return path == CFR;
 	case EACCES:
+	case EFAULT:
+		/* A page the mapping could not bring in that read(2) can: path-mmap.c */
 		return path == MMAP;
 	case EMFILE:
 	case ENFILE:
@@ -183,39 +185,81 @@ static bool maybe_fake_eof(const struct zc__xfer *x, uint32_t path)
 	return x->moved == 0 && path != RW && zc__seekable(&x->src);
 }
 
-static void run(struct zc__xfer *x)
+/* One step of the path in use; false when the run must stop. */
+static bool step(struct zc__xfer *x, uint64_t upto)
 {
-	uint8_t chain[CHAIN_MAX];
-	unsigned int n = build_chain(x, chain), i = 0;
+	uint8_t path = x->chain[x->ci];
 	ssize_t r;
 
-	while (i < n && x->moved < x->want) {
-		x->err_side = ZC_SIDE_NONE;
-		r = path_fn[chain[i]](x, x->want - x->moved);
-		if (r > 0) {
-			zc__note_moved(x, chain[i], (uint64_t)r);
-			if (x->err)
-				return;
-			if (x->fallback) {
-				zc__note_fallback(x, chain[i], x->fallback);
-				x->fallback = 0;
-				i++;
-			}
-			continue;
+	x->err_side = ZC_SIDE_NONE;
+	r = path_fn[path](x, upto - x->moved);
+	if (r > 0) {
+		zc__note_moved(x, path, (uint64_t)r);
+		if (x->err)
+			return false;
+		if (x->fallback) {
+			zc__note_fallback(x, path, x->fallback);
+			x->fallback = 0;
+			x->ci++;
 		}
-		if (r == 0 && !maybe_fake_eof(x, chain[i]))
-			return;
-		/* A step that dropped bytes sets x->err: no path may go on past the hole. */
-		if (r < 0 && (x->err || !zc__falls_back(chain[i], (int)-r))) {
-			x->err = x->err ? x->err : (int)-r;
-			return;
-		}
-		zc__note_fallback(x, chain[i], (int)-r);
-		if (r == 0)
-			i = n - 1;	/* only read() can tell a real EOF */
-		else
-			i++;
+		return true;
 	}
+	if (r == 0 && !maybe_fake_eof(x, path)) {
+		x->eof = true;
+		return false;
+	}
+	/* A step that dropped bytes sets x->err: no path may go on past the hole. */
+	if (r < 0 && (x->err || !zc__falls_back(path, (int)-r))) {
+		x->err = x->err ? x->err : (int)-r;
+		return false;
+	}
+	zc__note_fallback(x, path, (int)-r);
+	x->ci = r == 0 ? x->nchain - 1 : x->ci + 1;	/* only read() can tell a real EOF */
+	return true;
+}
+
+static void run_upto(struct zc__xfer *x, uint64_t upto)
+{
+	while (x->ci < x->nchain && x->moved < upto && step(x, upto))
+		;
+}
+
+bool zc__progress(struct zc__xfer *x)
+{
+	const struct zc__progress *p = &x->progress;
+
+	if (!p->fn || x->err)
+		return !x->err;
+	if (p->fn(x->moved, p->total, x->stats->path, p->arg) == 0)
+		return true;
+	x->err = ECANCELED;
+	return false;
+}
+
+/* run_upto in pieces of the progress chunk, telling the callback after each. */
+static void copy(struct zc__xfer *x, uint64_t upto)
+{
+	uint64_t piece;
+
+	if (!x->progress.fn) {
+		run_upto(x, upto);
+		return;
+	}
+	while (x->moved < upto && !x->err && !x->eof && x->ci < x->nchain) {
+		piece = ZC_MIN(upto - x->moved, x->progress.chunk);
+		run_upto(x, x->moved + piece);
+		if (!zc__progress(x))
+			return;
+	}
+}
+
+static void run(struct zc__xfer *x)
+{
+	build_chain(x);
+	if (zc__walks_holes(x))
+		zc__walk_holes(x, copy);
+	else
+		copy(x, x->want);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -272,6 +273,32 @@ void t_sink_roomy(struct t_end *e)
 		setsockopt(e->peer, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
 }
 
+unsigned char *t_sparse_fill(int fd, uint64_t size, const struct t_island *is, size_t n,
+			     uint32_t seed)
+{
+	unsigned char *all = calloc(1, size ? size : 1), *p;
+	size_t i;
+
+	assert_non_null(all);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (i = 0; i < n; i++) {
+		p = t_pattern(is[i].len, seed + (uint32_t)i);
+		assert_int_equal(pwrite(fd, p, is[i].len, (off_t)is[i].off), (ssize_t)is[i].len);
+		memcpy(all + is[i].off, p, is[i].len);
+		free(p);
+	}
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return all;
+}
+
+uint64_t t_allocated(int fd)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
 unsigned char *t_read_file(int fd, size_t *len)
 {
 	unsigned char *buf = NULL;
@@ -292,6 +319,15 @@ unsigned char *t_read_file(int fd, size_t *len)
 	}
 	*len = n;
 	return buf;
+}
+
+void t_assert_file(int fd, const void *data, size_t len)
+{
+	size_t got_len;
+	unsigned char *got = t_read_file(fd, &got_len);
+
+	t_assert_bytes(got, got_len, data, len);
+	free(got);
 }
 
 int t_fd_count(void)

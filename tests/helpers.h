@@ -75,8 +75,28 @@ void t_sink_finish(struct t_end *e);
  */
 void t_sink_roomy(struct t_end *e);
 
+/* A data island of a sparse file: len bytes of pattern at off. */
+struct t_island {
+	uint64_t off;
+	uint64_t len;
+};
+
+/*
+ * Give the empty file fd the size size, holes everywhere but the islands,
+ * which hold pattern bytes (seed). Returns the whole expected content
+ * (size bytes, zeros in the holes), which the caller frees; fd's offset
+ * is left at 0.
+ */
+unsigned char *t_sparse_fill(int fd, uint64_t size, const struct t_island *is, size_t n,
+			     uint32_t seed);
+/* Bytes the file takes on its filesystem (st_blocks * 512). */
+uint64_t t_allocated(int fd);
+
 /* The whole content of a file from offset 0; caller frees. */
 unsigned char *t_read_file(int fd, size_t *len);
+
+/* Assert that the file fd holds exactly data[0, len), from offset 0. */
+void t_assert_file(int fd, const void *data, size_t len);
 
 /* Count of open fds in this process. */
 int t_fd_count(void);

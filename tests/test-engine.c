@@ -42,15 +42,6 @@ static const unsigned int path_flags[] = {
 
 static char *self_exe;
 
-static void assert_file_holds(int fd, const void *data, size_t len)
-{
-	size_t got_len;
-	unsigned char *got = t_read_file(fd, &got_len);
-
-	t_assert_bytes(got, got_len, data, len);
-	free(got);
-}
-
 /* Reads start at src's offset, writes at dst's; both advance by the count. */
 static void test_offsets_and_lengths(void **state)
 {
@@ -86,7 +77,7 @@ static void test_offsets_and_lengths(void **state)
 		unsigned char *want = malloc(4 + size - 777);
 		memcpy(want, "head", 4);
 		memcpy(want + 4, data + 777, size - 777);
-		assert_file_holds(dst, want, 4 + size - 777);
+		t_assert_file(dst, want, 4 + size - 777);
 		free(want);
 		close(src);
 		close(dst);
@@ -129,7 +120,7 @@ static void test_append(void **state)
 		unsigned char *want = malloc(size + 10);
 		memcpy(want, data, 10);
 		memcpy(want + 10, data, size);
-		assert_file_holds(dst, want, size + 10);
+		t_assert_file(dst, want, size + 10);
 		free(want);
 		close(src);
 		close(dst);
@@ -174,7 +165,7 @@ static void test_same_file(void **state)
 	memcpy(want, data, size);
 	for (f = 0; f < NFLAGS; f++)
 		memcpy(want + size + f * 1000, data, 1000);
-	assert_file_holds(fd, want, size + NFLAGS * 1000);
+	t_assert_file(fd, want, size + NFLAGS * 1000);
 	free(want);
 	close(fd);
 	free(data);
@@ -479,7 +470,7 @@ static void test_nonblocking_empty_source(void **state)
 	assert_int_equal(zc_transfer(fds[0], dst, ZC_ALL, 0), 6);
 	assert_int_equal(zc_transfer(fds[0], dst, ZC_ALL, 0), -1);
 	assert_int_equal(errno, EAGAIN);
-	assert_file_holds(dst, "abcdef", 6);
+	t_assert_file(dst, "abcdef", 6);
 	close(fds[0]);
 	close(fds[1]);
 	close(dst);
@@ -696,7 +687,7 @@ static void test_dev_zero(void **state)
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		assert_int_equal(zc_transfer(src, dst, size, path_flags[f]), size);
-		assert_file_holds(dst, zeros, size);
+		t_assert_file(dst, zeros, size);
 		assert_int_equal(zc_transfer(src, null, size, path_flags[f]), size);
 		close(src);
 		close(dst);
@@ -746,7 +737,7 @@ static void test_tty(void **state)
 			assert_int_equal(st.src_type, ZC_FD_TTY);
 			got += (size_t)r;
 		}
-		assert_file_holds(dst, data, size);
+		t_assert_file(dst, data, size);
 		close(src);
 		close(dst);
 	}
@@ -790,7 +781,7 @@ static void test_block_device(void **state)
 		assert_int_equal(st.src_type, ZC_FD_BLOCK);
 		if (path_flags[f] == 0)
 			assert_int_equal(st.path, ZC_PATH_SPLICE);
-		assert_file_holds(dst, data, size);
+		t_assert_file(dst, data, size);
 		close(dst);
 	}
 	ioctl(dev, LOOP_CLR_FD, 0);
@@ -1057,7 +1048,7 @@ static void test_stats_fallback(void **state)
 	assert_int_equal(st.fallback_path[2], ZC_PATH_SENDFILE);
 	assert_int_equal(st.fallback_errno[2], EINVAL);
 	assert_true(st.syscalls >= 5);
-	assert_file_holds(dst, data, 30000);
+	t_assert_file(dst, data, 30000);
 	assert_string_equal(zc_path_name(ZC_PATH_READ_WRITE), "read_write");
 	assert_string_equal(zc_path_name(ZC_PATH_NONE), "none");
 	assert_null(zc_path_name(99));

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Files as files, on real filesystems (the test directory's and tmpfs):
+ * holes kept between regular files, written as zeros everywhere else,
+ * never allocated by reading, and a walk that ends whatever a concurrent
+ * writer does to the source.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/falloc.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+#define MiB (1024u * 1024)
+#define ALL_OFF (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP)
+#define ONLY(f) (ALL_OFF & ~(f))
+
+/* Each path forced in turn; read_write is what remains with all four off. */
+static const unsigned int forced[] = {
+	0,
+	ONLY(ZC_NO_COPY_FILE_RANGE),
+	ONLY(ZC_NO_SPLICE),
+	ONLY(ZC_NO_SENDFILE),
+	ONLY(ZC_NO_MMAP),
+	ALL_OFF,
+};
+#define NFORCED (sizeof(forced) / sizeof(forced[0]))
+
+struct layout {
+	const char *name;
+	uint64_t size;
+	struct t_island is[4];
+	size_t n;
+};
+
+/* Holes at the start, middle and end; odd-sized islands at odd places. */
+static const struct layout layouts[] = {
+	{ "hole-data-hole", 9 * MiB + 123, { { 3 * MiB + 7, 100001 }, { 6 * MiB, 4097 } }, 2 },
+	{ "data-holes-data", 5 * MiB + 4321,
+	  { { 0, 5000 }, { MiB + 333, 70001 }, { 5 * MiB + 4321 - 9999, 9999 } }, 3 },
+	{ "all-hole", 5 * MiB + 1, { { 0, 0 } }, 0 },
+	{ "one-byte", 2 * MiB + 1, { { MiB, 1 } }, 1 },
+};
+#define NLAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
+
+static int new_file(enum t_kind k)
+{
+	return k == T_MEMFD ? memfd_create("t", MFD_CLOEXEC) : t_file_empty(0);
+}
+
+static uint64_t hole_bytes(const struct layout *l)
+{
+	uint64_t data = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		data += l->is[i].len;
+	return l->size - data;
+}
+
+/* Between files, holes stay holes: same bytes, no more blocks than the source. */
+static void test_holes_kept(void **state)
+{
+	static const enum t_kind kinds[] = { T_FILE, T_MEMFD };
+	size_t l, s, d;
+
+	(void)state;
+	for (l = 0; l < NLAYOUTS; l++)
+		for (s = 0; s < 2; s++)
+			for (d = 0; d < 2; d++) {
+				const struct layout *ly = &layouts[l];
+				int src = new_file(kinds[s]), dst = new_file(kinds[d]);
+				unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 3);
+				struct zc_stats st;
+
+				assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st),
+						 (ssize_t)ly->size);
+				t_assert_file(dst, want, ly->size);
+				assert_int_equal(st.error, 0);
+				assert_true(st.holes >= hole_bytes(ly) - 8 * 4096);
+				assert_true(t_allocated(dst) <= t_allocated(src) + 64 * 1024);
+				assert_int_equal(lseek(src, 0, SEEK_CUR), (off_t)ly->size);
+				assert_int_equal(lseek(dst, 0, SEEK_CUR), (off_t)ly->size);
+				free(want);
+				close(src);
+				close(dst);
+			}
+}
+
+/* ZC_NO_HOLES writes every byte: the copy is dense, and no holes are counted. */
+static void test_no_holes(void **state)
+{
+	const struct layout *ly = &layouts[0];
+	int src = t_file_empty(0), dst = t_file_empty(0);
+	unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 5);
+	struct zc_stats st;
+
+	(void)state;
+	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ZC_NO_HOLES, &st), (ssize_t)ly->size);
+	t_assert_file(dst, want, ly->size);
+	assert_int_equal(st.holes, 0);
+	assert_true(t_allocated(dst) >= ly->size - 4096);
+	free(want);
+	close(src);
+	close(dst);
+}
+
+/* A range that starts and ends inside holes, at explicit offsets: exact bytes and size. */
+static void test_holes_len_cut(void **state)
+{
+	const struct layout *ly = &layouts[0];
+	int src = t_file_empty(0), dst = t_file_empty(0);
+	unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 7);
+	uint64_t so = MiB + 5, dof = 11, len = 6 * MiB + 99;
+	struct stat sb;
+
+	(void)state;
+	assert_int_equal(zc_transfer_at(src, &so, dst, &dof, len, 0, NULL), (ssize_t)len);
+	assert_int_equal(so, MiB + 5 + len);
+	assert_int_equal(dof, 11 + len);
+	assert_int_equal(fstat(dst, &sb), 0);
+	assert_int_equal(sb.st_size, (off_t)(11 + len));
+	{
+		unsigned char *exp = calloc(1, 11 + len);
+
+		memcpy(exp + 11, want + MiB + 5, len);
+		t_assert_file(dst, exp, 11 + len);
+		free(exp);
+	}
+	/* The fds' own offsets were not used. */
+	assert_int_equal(lseek(src, 0, SEEK_CUR), 0);
+	assert_int_equal(lseek(dst, 0, SEEK_CUR), 0);
+	free(want);
+	close(src);
+	close(dst);
+}
+
+/* A hole over bytes dst already had reads back as zeros; bytes past the copy stay. */
+static void test_holes_over_data(void **state)
+{
+	static const enum t_kind kinds[] = { T_FILE, T_MEMFD };
+	const struct layout *ly = &layouts[1];
+	size_t d;
+
+	(void)state;
+	for (d = 0; d < 2; d++) {
+		int src = t_file_empty(0), dst = new_file(kinds[d]);
+		unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 9);
+		size_t big = ly->size + 12345;
+		unsigned char *old = malloc(big);
+
+		memset(old, 0xab, big);
+		assert_int_equal(pwrite(dst, old, big, 0), (ssize_t)big);
+		assert_int_equal(zc_transfer(src, dst, ZC_ALL, 0), (ssize_t)ly->size);
+		memcpy(old, want, ly->size);
+		t_assert_file(dst, old, big);
+		free(old);
+		free(want);
+		close(src);
+		close(dst);
+	}
+}
+
+/* O_APPEND cannot leave a hole: holes land as zeros after what was there, on every path. */
+static void test_holes_append(void **state)
+{
+	const struct layout *ly = &layouts[0];
+	size_t f;
+
+	(void)state;
+	for (f = 0; f < NFORCED; f++) {
+		int src = t_memfd_with("", 0), dst = t_file_empty(O_APPEND);
+		unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 11);
+		unsigned char *exp = malloc(ly->size + 7);
+		uint64_t blocks = t_allocated(src);
+
+		assert_int_equal(write(dst, "HEADER\n", 7), 7);
+		assert_int_equal(zc_transfer(src, dst, ZC_ALL, forced[f]), (ssize_t)ly->size);
+		memcpy(exp, "HEADER\n", 7);
+		memcpy(exp + 7, want, ly->size);
+		t_assert_file(dst, exp, ly->size + 7);
+		/* Reading the tmpfs source allocated none of its holes. */
+		assert_int_equal(t_allocated(src), blocks);
+		free(exp);
+		free(want);
+		close(src);
+		close(dst);
+	}
+}
+
+/* Into a pipe, holes go as zeros; a sparse tmpfs source keeps its allocation. */
+static void test_holes_into_pipe(void **state)
+{
+	const struct layout *ly = &layouts[1];
+	size_t f;
+
+	(void)state;
+	for (f = 0; f < NFORCED; f++) {
+		int src = t_memfd_with("", 0);
+		unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 13);
+		uint64_t blocks = t_allocated(src);
+		struct zc_stats st;
+		struct t_end sink;
+
+		t_sink_open(&sink, T_PIPE);
+		assert_int_equal(zc_transfer_ex(src, sink.fd, ZC_ALL, forced[f], &st),
+				 (ssize_t)ly->size);
+		t_sink_finish(&sink);
+		t_assert_bytes(sink.got, sink.got_len, want, ly->size);
+		assert_int_equal(st.holes, 0);
+		assert_int_equal(t_allocated(src), blocks);
+		free(sink.got);
+		free(want);
+		close(src);
+	}
+}
+
+struct scribbler {
+	int fd;
+	uint64_t size;
+	volatile int stop;
+};
+
+/* Punch holes and write 0xee runs into the source while it is being copied. */
+static void *scribble(void *arg)
+{
+	struct scribbler *s = arg;
+	unsigned char run[8192];
+	uint64_t x = 88172645463325252ull, off;
+
+	memset(run, 0xee, sizeof(run));
+	while (!s->stop) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		off = x % (s->size - sizeof(run));
+		if (x & 1)
+			fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+				  (off_t)sizeof(run));
+		else
+			pwrite(s->fd, run, (size_t)(x >> 40) % sizeof(run) + 1, (off_t)off);
+	}
+	return NULL;
+}
+
+/* The walk ends however the layout changes, and each byte is one the source held. */
+static void test_holes_concurrent(void **state)
+{
+	const struct layout *ly = &layouts[0];
+	int src = t_file_empty(0);
+	unsigned char *orig = t_sparse_fill(src, ly->size, ly->is, ly->n, 15);
+	struct scribbler s = { .fd = src, .size = ly->size };
+	pthread_t t;
+	int round;
+
+	(void)state;
+	alarm(120);	/* a walk that never ends fails the test instead of hanging it */
+	assert_int_equal(pthread_create(&t, NULL, scribble, &s), 0);
+	for (round = 0; round < 30; round++) {
+		int dst = t_file_empty(0);
+		uint64_t off = 0;
+		size_t len, i;
+		unsigned char *got;
+		ssize_t n = zc_transfer_at(src, &off, dst, NULL, ZC_ALL, 0, NULL);
+
+		assert_int_equal(n, (ssize_t)ly->size);
+		got = t_read_file(dst, &len);
+		assert_int_equal(len, ly->size);
+		for (i = 0; i < len; i++)
+			if (got[i] != orig[i] && got[i] != 0 && got[i] != 0xee)
+				fail_msg("round %d: byte %zu is %#x, never in the source", round, i,
+					 got[i]);
+		free(got);
+		close(dst);
+	}
+	s.stop = 1;
+	pthread_join(t, NULL);
+	alarm(0);
+	free(orig);
+	close(src);
+}
+
+/* An empty file and a dense one cost nothing: no holes, same bytes. */
+static void test_dense_and_empty(void **state)
+{
+	unsigned char *p = t_pattern(MiB + 17, 21);
+	int src = t_file_with(p, MiB + 17), dst = t_file_empty(0), e = t_file_empty(0);
+	struct zc_stats st;
+
+	(void)state;
+	assert_int_equal(zc_transfer_ex(e, dst, ZC_ALL, 0, &st), 0);
+	assert_int_equal(st.holes, 0);
+	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), MiB + 17);
+	assert_int_equal(st.holes, 0);
+	t_assert_file(dst, p, MiB + 17);
+	free(p);
+	close(src);
+	close(dst);
+	close(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_holes_kept),
+		cmocka_unit_test(test_no_holes),
+		cmocka_unit_test(test_holes_len_cut),
+		cmocka_unit_test(test_holes_over_data),
+		cmocka_unit_test(test_holes_append),
+		cmocka_unit_test(test_holes_into_pipe),
+		cmocka_unit_test(test_holes_concurrent),
+		cmocka_unit_test(test_dense_and_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
