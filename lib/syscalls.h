@@ -18,8 +18,12 @@
  * Adding a syscall is a line here and the wrapper's body in sys.c; the
  * fault seam, its enum of names and the tests' --wrap list follow from this
  * list (HACKING.md). Order matters to one thing only: the calls up to send
- * are the ones that move data (tests/fault.h: t_moves_data()).
+ * are the ones that move data (tests/fault.h: t_moves_data()). The list is
+ * laid out by hand: clang-format would read the parameter lists as
+ * expressions ("sigset_t * set").
  */
+
+/* clang-format off */
 
 /* Moving data */
 ZC_SYSCALL(copy_file_range, ssize_t,
