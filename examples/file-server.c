@@ -11,6 +11,9 @@
  *  - a file is opened once and its fd shared by all the clients reading it:
  *    each client keeps its own offset and passes it explicitly, because
  *    the fd's own offset would be shared by all of them;
+ *  - files are opened with O_NONBLOCK, so a FIFO in DIR cannot stop the
+ *    server in open() waiting for a writer; it is then refused, as anything
+ *    else that is not a regular file;
  *  - partial sends (of the header and of the body) resume where they
  *    stopped, and EAGAIN waits for POLLOUT;
  *  - a client that goes away costs its connection, never the server: the
@@ -99,7 +102,12 @@ static struct file *file_get(struct server *s, const char *name)
 			f->refs++;
 			return f;
 		}
-	fd = openat(s->dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/*
+	 * O_NONBLOCK: a FIFO's open() would wait for a writer, and stop the
+	 * whole server; fstat() then refuses it. A regular file's reads ignore
+	 * the flag.
+	 */
+	fd = openat(s->dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return NULL;
 	f = malloc(sizeof(*f) + strlen(name) + 1);

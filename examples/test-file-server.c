@@ -4,6 +4,8 @@
  * small receive buffer (partial sends, EAGAIN), ones that send the request
  * in pieces. Every byte of every body is compared; the refusals get their
  * status; the server stops cleanly and says sendfile moved the bodies.
+ *
+ * Then what a public server meets: a FIFO among the files.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -229,6 +231,31 @@ static void test_refusals(void **state)
 	check("GET /big\r\n\r\n", BAD_REQUEST);
 }
 
+/* A FIFO among the files is refused at once, and nobody waits behind it. */
+static void test_fifo(void **state)
+{
+	struct fetch fifo = { .request = "GET /fifo HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	struct fetch one = { .request = "GET /one HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	char path[128];
+	size_t len;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	/* Opening a FIFO blocks until a writer comes: none will. */
+	fd = fetch_send(&fifo);
+	assert_true(fd >= 0);
+	fetch(&one);
+	expect_body(&one, OK, "x", 1);
+	fetch_recv(&fifo, fd);
+	body_of(&fifo, NOT_FOUND, &len);
+	assert_int_equal(len, 0);
+	free(one.got);
+	free(fifo.got);
+	expect_responses += 2;
+}
+
 /* A client that vanishes mid-body costs its connection, not the server. */
 static void test_client_vanishes(void **state)
 {
@@ -272,6 +299,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_client_vanishes),
+		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stop),
 	};
 
