@@ -26,8 +26,8 @@
  * client may hold; smaller means more, shorter sends.
  *
  * GET /NAME serves DIR/NAME, a regular file; names with '/' or a leading
- * '.' are not served. SIGINT or SIGTERM stop the server, which prints
- * what it sent, by path, to standard error.
+ * '.' are not served. A request with a NUL byte gets 400. SIGINT or SIGTERM
+ * stop the server, which prints what it sent, by path, to standard error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -237,7 +237,10 @@ static bool read_request(struct server *s, struct client *c)
 		return false;	/* gone before asking */
 	c->req_len += (size_t)n;
 	c->req[c->req_len] = '\0';
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+	/* A NUL would end the request early for every string function here. */
+	if (memchr(c->req + c->req_len - n, '\0', (size_t)n))
+		respond(c, "400 Bad Request", 0);
+	else if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
 		route(s, c);
 	else if (c->req_len == sizeof(c->req) - 1)
 		respond(c, "431 Request Header Fields Too Large", 0);

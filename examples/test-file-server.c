@@ -5,7 +5,8 @@
  * in pieces. Every byte of every body is compared; the refusals get their
  * status; the server stops cleanly and says sendfile moved the bodies.
  *
- * Then what a public server meets: a FIFO among the files.
+ * Then what a public server meets: a FIFO among the files, a NUL in a
+ * request.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -50,6 +51,7 @@ static unsigned int expect_responses;
 struct fetch {
 	pthread_t thread;
 	const char *request;
+	size_t request_len;	/* 0: strlen(request) */
 	unsigned int timeout_s;	/* give up after this much silence; 0: t_connect's */
 	bool small_rcvbuf;
 	unsigned int delay_us;	/* between reads: a slow reader */
@@ -62,7 +64,7 @@ struct fetch {
 /* Connect and send f's request; the connection, or -1. */
 static int fetch_send(struct fetch *f)
 {
-	size_t n = strlen(f->request), half = n / 2;
+	size_t n = f->request_len ? f->request_len : strlen(f->request), half = n / 2;
 	struct timeval tv = { .tv_sec = f->timeout_s };
 	int fd = t_connect(server.port), small = SMALL_RCVBUF;
 
@@ -206,17 +208,22 @@ static void test_many_clients(void **state)
 	}
 }
 
-/* A request must get status and an empty body, at once. */
-static void check(const char *request, const char *status)
+/* A request of len bytes (0: a string) must get status and an empty body, at once. */
+static void check_n(const char *request, size_t len, const char *status)
 {
-	struct fetch f = { .request = request, .timeout_s = QUICK_S };
-	size_t len;
+	struct fetch f = { .request = request, .request_len = len, .timeout_s = QUICK_S };
+	size_t blen;
 
 	fetch(&f);
-	body_of(&f, status, &len);
-	assert_int_equal(len, 0);
+	body_of(&f, status, &blen);
+	assert_int_equal(blen, 0);
 	free(f.got);
 	expect_responses++;
+}
+
+static void check(const char *request, const char *status)
+{
+	check_n(request, 0, status);
 }
 
 static void test_refusals(void **state)
@@ -229,6 +236,19 @@ static void test_refusals(void **state)
 	check("GET /sub HTTP/1.0\r\n\r\n", NOT_FOUND);
 	check("PUT /big HTTP/1.0\r\n\r\n", BAD_REQUEST);
 	check("GET /big\r\n\r\n", BAD_REQUEST);
+}
+
+/* A NUL hides the rest of the request from string functions: refused at once. */
+static void test_nul_byte(void **state)
+{
+	static const char in_name[] = "GET /o\0ne HTTP/1.0\r\n\r\n";
+	static const char in_header[] = "GET /one HTTP/1.0\r\nHost: a\0b\r\n\r\n";
+	static const char first[] = "\0GET /one HTTP/1.0\r\n\r\n";
+
+	(void)state;
+	check_n(in_name, sizeof(in_name) - 1, BAD_REQUEST);
+	check_n(in_header, sizeof(in_header) - 1, BAD_REQUEST);
+	check_n(first, sizeof(first) - 1, BAD_REQUEST);
 }
 
 /* A FIFO among the files is refused at once, and nobody waits behind it. */
@@ -298,6 +318,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_client_vanishes),
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stop),
