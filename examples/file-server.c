@@ -11,9 +11,11 @@
  *  - a file is opened once and its fd shared by all the clients reading it:
  *    each client keeps its own offset and passes it explicitly, because
  *    the fd's own offset would be shared by all of them;
- *  - files are opened with O_NONBLOCK, so a FIFO in DIR cannot stop the
- *    server in open() waiting for a writer; it is then refused, as anything
- *    else that is not a regular file;
+ *  - files are shared by what they are (device, inode, mtime, size), not by
+ *    name: after `mv new a` the next GET of a sends the new file, while the
+ *    downloads under way finish the old one;
+ *  - only regular files are opened, and with O_NONBLOCK, so a FIFO in DIR
+ *    cannot stop the server in open() waiting for a writer;
  *  - partial sends (of the header and of the body) resume where they
  *    stopped, and EAGAIN waits for POLLOUT;
  *  - a client that goes away costs its connection, never the server: the
@@ -55,8 +57,11 @@ struct file {
 	struct file *next;
 	unsigned int refs;
 	int fd;
+	/* What the file is; its name may point to another file by now. */
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
 	uint64_t size;
-	char name[];
 };
 
 enum state {
@@ -91,38 +96,73 @@ struct server {
 	uint64_t path_bytes[PATHS_MAX];
 };
 
-static struct file *file_get(struct server *s, const char *name)
+/*
+ * Device and inode say which file a name stands for now. The mtime and size
+ * catch a file rewritten in place: an entry shared since would promise its
+ * clients the old length.
+ */
+static bool same_file(const struct file *f, const struct stat *st)
+{
+	return f->dev == st->st_dev && f->ino == st->st_ino &&
+	       f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       f->size == (uint64_t)st->st_size;
+}
+
+/* Open DIR/name, a regular file, to be shared; NULL with errno. */
+static struct file *file_open(struct server *s, const char *name)
 {
 	struct file *f;
 	struct stat st;
 	int fd;
 
+	/*
+	 * O_NONBLOCK: should name have become a FIFO since it was looked at,
+	 * open() returns instead of waiting for a writer. A regular file's
+	 * reads ignore the flag.
+	 */
+	fd = openat(s->dir, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = ENOENT;
+		return NULL;
+	}
+	f = malloc(sizeof(*f));
+	if (!f) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	*f = (struct file){ .next = s->files, .refs = 1, .fd = fd, .dev = st.st_dev,
+			    .ino = st.st_ino, .mtime = st.st_mtim, .size = (uint64_t)st.st_size };
+	s->files = f;
+	return f;
+}
+
+/*
+ * The file DIR/name is now, shared if it is already open. NULL with errno:
+ * ENOENT when there is no regular file, EMFILE or ENOMEM when the server
+ * is out of them.
+ */
+static struct file *file_get(struct server *s, const char *name)
+{
+	struct file *f;
+	struct stat st;
+
+	/* Looked at before it is opened: opening a FIFO or a device may block or act. */
+	if (fstatat(s->dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	if (!S_ISREG(st.st_mode)) {
+		errno = ENOENT;
+		return NULL;
+	}
 	for (f = s->files; f; f = f->next)
-		if (strcmp(f->name, name) == 0) {
+		if (same_file(f, &st)) {
 			f->refs++;
 			return f;
 		}
-	/*
-	 * O_NONBLOCK: a FIFO's open() would wait for a writer, and stop the
-	 * whole server; fstat() then refuses it. A regular file's reads ignore
-	 * the flag.
-	 */
-	fd = openat(s->dir, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return NULL;
-	f = malloc(sizeof(*f) + strlen(name) + 1);
-	if (!f || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		free(f);
-		close(fd);
-		return NULL;
-	}
-	strcpy(f->name, name);
-	f->fd = fd;
-	f->size = (uint64_t)st.st_size;
-	f->refs = 1;
-	f->next = s->files;
-	s->files = f;
-	return f;
+	return file_open(s, name);
 }
 
 static void file_put(struct server *s, struct file *f)

@@ -6,11 +6,12 @@
  * status; the server stops cleanly and says sendfile moved the bodies.
  *
  * Then what a public server meets: a FIFO among the files, a NUL in a
- * request.
+ * request, and a file renamed over while it is being sent.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,38 @@ static void test_fifo(void **state)
 	expect_responses += 2;
 }
 
+/* A file renamed over mid-send: the next GET gets the new file, the old GET the old. */
+static void test_renamed_over(void **state)
+{
+	const size_t fresh_len = (1u << 20) + 7;
+	struct fetch old = { .request = "GET /a HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S,
+			     .small_rcvbuf = true };
+	struct fetch now = { .request = "GET /a HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	unsigned char *fresh = t_pattern(fresh_len, 9);
+	char from[128], to[128];
+	struct pollfd p;
+
+	(void)state;
+	write_file("a", big, BIG);
+	p.fd = fetch_send(&old);
+	p.events = POLLIN;
+	assert_true(p.fd >= 0);
+	/* Answered: the old a is open, and 4 MiB cannot fit in the socket buffers. */
+	assert_int_equal(poll(&p, 1, QUICK_S * 1000), 1);
+	write_file("a.new", fresh, fresh_len);
+	snprintf(from, sizeof(from), "%s/a.new", dir);
+	snprintf(to, sizeof(to), "%s/a", dir);
+	assert_int_equal(rename(from, to), 0);
+	fetch(&now);
+	expect_body(&now, OK, fresh, fresh_len);
+	fetch_recv(&old, p.fd);
+	expect_body(&old, OK, big, BIG);
+	free(now.got);
+	free(old.got);
+	free(fresh);
+	expect_responses += 2;
+}
+
 /* A client that vanishes mid-body costs its connection, not the server. */
 static void test_client_vanishes(void **state)
 {
@@ -319,6 +352,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_renamed_over),
 		cmocka_unit_test(test_client_vanishes),
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stop),
