@@ -3,7 +3,7 @@
  * file-server: serve the files of one directory over HTTP/1.0 on
  * 127.0.0.1, the bodies sent with zc_transfer_at().
  *
- *   file-server [-p PORT] [-b SNDBUF] DIR
+ *   file-server [-p PORT] [-b SNDBUF] [-t SECONDS] DIR
  *
  * The classic sendfile server, with what the sketches leave out:
  *  - every socket is non-blocking and one poll() loop serves every client,
@@ -22,7 +22,10 @@
  *    library keeps SIGPIPE away and send() uses MSG_NOSIGNAL;
  *  - after the body the write side is shut and the request side drained
  *    before close(), so unread request bytes cannot turn the close into a
- *    reset that destroys the end of the body in flight.
+ *    reset that destroys the end of the body in flight;
+ *  - a connection that makes no progress for -t seconds (default 30) is
+ *    closed: the request must arrive whole within that time of the accept,
+ *    and the client must take some of the response within it of each send.
  *
  * -b sets each client socket's send buffer (SO_SNDBUF), the kernel memory a
  * client may hold; smaller means more, shorter sends.
@@ -35,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +46,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zcopy.h>
@@ -74,6 +79,7 @@ enum state {
 struct client {
 	int fd;
 	enum state state;
+	int64_t deadline;	/* ms on the monotonic clock: closed if no progress by then */
 	size_t req_len;
 	char req[REQ_MAX];
 	size_t hdr_len;
@@ -87,6 +93,7 @@ struct server {
 	int dir;
 	int listen_fd;
 	int sndbuf;	/* SO_SNDBUF for clients, 0 for the kernel's default */
+	int64_t idle_ms;
 	struct file *files;
 	struct client **clients;
 	size_t nclients;
@@ -95,6 +102,14 @@ struct server {
 	uint64_t short_sends;	/* times a socket took less than offered */
 	uint64_t path_bytes[PATHS_MAX];
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /*
  * Device and inode say which file a name stands for now. The mtime and size
@@ -189,6 +204,12 @@ static void client_close(struct server *s, size_t i)
 	s->clients[i] = s->clients[--s->nclients];
 }
 
+/* A client gets idle_ms from now to make progress. */
+static void touch(const struct server *s, struct client *c)
+{
+	c->deadline = now_ms() + s->idle_ms;
+}
+
 static void accept_clients(struct server *s)
 {
 	struct client *c;
@@ -215,6 +236,7 @@ static void accept_clients(struct server *s)
 			return;
 		}
 		c->fd = fd;
+		touch(s, c);
 		s->clients[s->nclients++] = c;
 		if (s->sndbuf)
 			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
@@ -301,6 +323,7 @@ static bool send_header(struct server *s, struct client *c)
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR;
+	touch(s, c);
 	c->hdr_sent += (size_t)n;
 	if (c->hdr_sent < c->hdr_len) {
 		s->short_sends++;
@@ -329,6 +352,7 @@ static bool send_body(struct server *s, struct client *c)
 	/* The file shrank under us: the promised length cannot be kept. */
 	if (n == 0)
 		return false;
+	touch(s, c);
 	if (st.error == EAGAIN)
 		s->short_sends++;
 	else if (st.error && st.error != EINTR)
@@ -364,6 +388,32 @@ static short wanted(const struct client *c)
 	return c->state == READ_REQUEST || c->state == DRAIN ? POLLIN : POLLOUT;
 }
 
+/* Close the clients that made no progress in time. */
+static void expire(struct server *s)
+{
+	int64_t now = now_ms();
+	size_t i;
+
+	for (i = s->nclients; i-- > 0;)
+		if (s->clients[i]->deadline <= now)
+			client_close(s, i);
+}
+
+/* poll()'s timeout: until the first deadline. */
+static int next_timeout(const struct server *s)
+{
+	int64_t next = INT64_MAX, now;
+	size_t i;
+
+	for (i = 0; i < s->nclients; i++)
+		if (s->clients[i]->deadline < next)
+			next = s->clients[i]->deadline;
+	if (next == INT64_MAX)
+		return -1;
+	now = now_ms();
+	return next <= now ? 0 : (int)(next - now < INT_MAX ? next - now : INT_MAX);
+}
+
 static int loop(struct server *s)
 {
 	struct pollfd *pfd = NULL;
@@ -380,7 +430,7 @@ static int loop(struct server *s)
 			pfd[i + 1] = (struct pollfd){ .fd = s->clients[i]->fd,
 						      .events = wanted(s->clients[i]) };
 		n = s->nclients;
-		if (poll(pfd, n + 1, -1) < 0) {
+		if (poll(pfd, n + 1, next_timeout(s)) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("file-server: poll");
@@ -390,6 +440,7 @@ static int loop(struct server *s)
 		for (i = n; i-- > 0;)
 			if (pfd[i + 1].revents && !serve(s, s->clients[i]))
 				client_close(s, i);
+		expire(s);
 		if (pfd[0].revents)
 			accept_clients(s);
 	}
@@ -406,25 +457,40 @@ static void print_summary(const struct server *s)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: file-server [-p PORT] [-b SNDBUF] DIR\n");
+	fprintf(stderr, "usage: file-server [-p PORT] [-b SNDBUF] [-t SECONDS] DIR\n");
 	return 2;
+}
+
+/* "30" -> 30000 ms; -1 unless a whole number of seconds from 1 to a day. */
+static int64_t parse_timeout(const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > 86400)
+		return -1;
+	return (int64_t)v * 1000;
 }
 
 int main(int argc, char **argv)
 {
-	struct server s = { .listen_fd = -1 };
+	struct server s = { .listen_fd = -1, .idle_ms = 30000 };
 	const char *port = "0";
 	int opt, status;
 
-	while ((opt = getopt(argc, argv, "p:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:b:t:")) != -1) {
 		if (opt == 'p')
 			port = optarg;
 		else if (opt == 'b')
 			s.sndbuf = atoi(optarg);
+		else if (opt == 't')
+			s.idle_ms = parse_timeout(optarg);
 		else
 			return usage();
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1 || s.idle_ms < 0)
 		return usage();
 	s.dir = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s.dir < 0) {

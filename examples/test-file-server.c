@@ -6,10 +6,12 @@
  * status; the server stops cleanly and says sendfile moved the bodies.
  *
  * Then what a public server meets: a FIFO among the files, a NUL in a
- * request, and a file renamed over while it is being sent.
+ * request, a file renamed over while it is being sent, and connections that
+ * go silent.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -46,6 +49,8 @@
 static const char *server_path;
 static char dir[] = "/tmp/file-server-test.XXXXXX";
 static struct t_server server;
+/* A second server, started by a test for options of its own. */
+static struct t_server other;
 static unsigned char *big;
 static unsigned int expect_responses;
 
@@ -53,6 +58,7 @@ struct fetch {
 	pthread_t thread;
 	const char *request;
 	size_t request_len;	/* 0: strlen(request) */
+	int port;		/* 0: the main server's */
 	unsigned int timeout_s;	/* give up after this much silence; 0: t_connect's */
 	bool small_rcvbuf;
 	unsigned int delay_us;	/* between reads: a slow reader */
@@ -67,7 +73,7 @@ static int fetch_send(struct fetch *f)
 {
 	size_t n = f->request_len ? f->request_len : strlen(f->request), half = n / 2;
 	struct timeval tv = { .tv_sec = f->timeout_s };
-	int fd = t_connect(server.port), small = SMALL_RCVBUF;
+	int fd = t_connect(f->port ? f->port : server.port), small = SMALL_RCVBUF;
 
 	if (fd < 0)
 		return -1;
@@ -145,10 +151,23 @@ static void write_file(const char *name, const void *data, size_t len)
 	close(fd);
 }
 
-static int start(void **state)
+/* file-server on dir with a small send buffer and, if not NULL, an idle timeout. */
+static int start_server(struct t_server *s, const char *idle_timeout)
 {
 	/* A send buffer far below a body: every big response goes in short sends. */
-	char *argv[] = { (char *)server_path, "-p", "0", "-b", "65536", dir, NULL };
+	char *argv[9] = { (char *)server_path, "-p", "0", "-b", "65536" };
+	int n = 5;
+
+	if (idle_timeout) {
+		argv[n++] = "-t";
+		argv[n++] = (char *)idle_timeout;
+	}
+	argv[n] = dir;
+	return t_server_start(s, argv);
+}
+
+static int start(void **state)
+{
 	char sub[128];
 
 	(void)state;
@@ -161,7 +180,7 @@ static int start(void **state)
 	write_file(".hidden", "secret", 6);
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	mkdir(sub, 0755);
-	return t_server_start(&server, argv);
+	return start_server(&server, NULL);
 }
 
 static int cleanup(void **state)
@@ -172,6 +191,8 @@ static int cleanup(void **state)
 	(void)state;
 	if (server.pid > 0)
 		kill(server.pid, SIGKILL);
+	if (other.pid > 0)
+		kill(other.pid, SIGKILL);
 	free(big);
 	if (!d)
 		return -1;
@@ -346,6 +367,76 @@ static void test_stop(void **state)
 	assert_null(strstr(out, "by read_write"));
 }
 
+static void stop_other(void)
+{
+	char out[512];
+	int status = t_server_stop(&other, out, sizeof(out));
+
+	other.pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A connection that sends what it is given, then nothing, is closed in about a second. */
+static void closed_when_idle(const char *request)
+{
+	struct fetch f = { .request = request, .port = other.port, .timeout_s = QUICK_S };
+	struct timespec t0;
+	double waited;
+	char c;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = fetch_send(&f);
+	assert_true(fd >= 0 && f.ok);
+	assert_int_equal(recv(fd, &c, 1, 0), 0);
+	waited = seconds_since(&t0);
+	close(fd);
+	assert_true(waited >= 0.9);
+	assert_true(waited < QUICK_S - 1);
+}
+
+static void test_idle_timeout(void **state)
+{
+	struct fetch stalled = { .request = "GET /big HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S,
+				 .small_rcvbuf = true };
+	struct fetch one = { .request = "GET /one HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	unsigned char buf[65536];
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	assert_int_equal(start_server(&other, "1"), 0);
+	closed_when_idle("");
+	closed_when_idle("GET /one HTTP/1.0\r\n");
+	/* A reader that stops taking the body is dropped too: it gets less than all. */
+	stalled.port = other.port;
+	fd = fetch_send(&stalled);
+	assert_true(fd >= 0 && stalled.ok);
+	sleep(3);
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		got += (size_t)n;
+	assert_true(n == 0 || errno == ECONNRESET);
+	assert_true(got > 0 && got < BIG);
+	close(fd);
+	/* A client that keeps going is served. */
+	one.port = other.port;
+	fetch(&one);
+	assert_true(one.ok);
+	assert_int_equal(strncmp((char *)one.got, OK, strlen(OK)), 0);
+	free(one.got);
+	stop_other();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +447,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_client_vanishes),
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_idle_timeout),
 	};
 
 	if (argc != 2) {
