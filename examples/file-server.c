@@ -25,7 +25,11 @@
  *    reset that destroys the end of the body in flight;
  *  - a connection that makes no progress for -t seconds (default 30) is
  *    closed: the request must arrive whole within that time of the accept,
- *    and the client must take some of the response within it of each send.
+ *    and the client must take some of the response within it of each send;
+ *  - out of fds, accept() fails but leaves the connection queued, so poll()
+ *    reports it again at once: the server stops accepting until a
+ *    connection closes or a second has passed, instead of spinning; a file
+ *    it cannot open for want of an fd is answered 503, not 404.
  *
  * -b sets each client socket's send buffer (SO_SNDBUF), the kernel memory a
  * client may hold; smaller means more, shorter sends.
@@ -56,6 +60,8 @@
 #define REQ_MAX 4096
 /* Bytes sent to one client per turn, so one fast reader cannot starve the rest. */
 #define SLICE (1u << 20)
+/* Out of fds, accepting waits this long unless a connection closes first. */
+#define ACCEPT_PAUSE_MS 1000
 
 /* A file being served, shared by all its clients. */
 struct file {
@@ -94,6 +100,7 @@ struct server {
 	int listen_fd;
 	int sndbuf;	/* SO_SNDBUF for clients, 0 for the kernel's default */
 	int64_t idle_ms;
+	int64_t accept_paused_until;	/* ms; 0 while accepting */
 	struct file *files;
 	struct client **clients;
 	size_t nclients;
@@ -202,6 +209,8 @@ static void client_close(struct server *s, size_t i)
 	close(c->fd);
 	free(c);
 	s->clients[i] = s->clients[--s->nclients];
+	/* An fd is free again: worth accepting if we were out of them. */
+	s->accept_paused_until = 0;
 }
 
 /* A client gets idle_ms from now to make progress. */
@@ -210,36 +219,54 @@ static void touch(const struct server *s, struct client *c)
 	c->deadline = now_ms() + s->idle_ms;
 }
 
-static void accept_clients(struct server *s)
+static bool add_client(struct server *s, int fd)
 {
 	struct client *c;
-	int fd;
 
+	if (s->nclients == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct client **n = realloc(s->clients, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		s->clients = n;
+		s->cap = cap;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return false;
+	c->fd = fd;
+	touch(s, c);
+	s->clients[s->nclients++] = c;
+	if (s->sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
+	return true;
+}
+
+static void pause_accepting(struct server *s)
+{
+	s->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+}
+
+static void accept_clients(struct server *s)
+{
 	for (;;) {
-		fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;		/* EAGAIN: all taken; anything else: the next poll retries */
-		if (s->nclients == s->cap) {
-			size_t cap = s->cap ? s->cap * 2 : 16;
-			struct client **n = realloc(s->clients, cap * sizeof(*n));
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-			if (!n) {
-				close(fd);
-				return;
-			}
-			s->clients = n;
-			s->cap = cap;
+		if (fd < 0) {
+			/*
+			 * Out of fds or memory, accept() leaves the connection queued
+			 * and the socket readable: polling it again at once would spin.
+			 */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(s);
+			return;		/* EAGAIN: all taken; anything else: the next poll retries */
 		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
+		if (!add_client(s, fd)) {
 			close(fd);
+			pause_accepting(s);
 			return;
 		}
-		c->fd = fd;
-		touch(s, c);
-		s->clients[s->nclients++] = c;
-		if (s->sndbuf)
-			setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &s->sndbuf, sizeof(s->sndbuf));
 	}
 }
 
@@ -280,7 +307,16 @@ static void route(struct server *s, struct client *c)
 		respond(c, "400 Bad Request", 0);
 		return;
 	}
-	c->file = servable(name) ? file_get(s, name) : NULL;
+	if (!servable(name)) {
+		respond(c, "404 Not Found", 0);
+		return;
+	}
+	c->file = file_get(s, name);
+	/* Out of fds or memory is the server's trouble, and passes; 404 would say "no such file". */
+	if (!c->file && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+		respond(c, "503 Service Unavailable", 0);
+		return;
+	}
 	if (!c->file) {
 		respond(c, "404 Not Found", 0);
 		return;
@@ -399,10 +435,10 @@ static void expire(struct server *s)
 			client_close(s, i);
 }
 
-/* poll()'s timeout: until the first deadline. */
+/* poll()'s timeout: until the first deadline, or the end of a pause in accepting. */
 static int next_timeout(const struct server *s)
 {
-	int64_t next = INT64_MAX, now;
+	int64_t next = s->accept_paused_until ? s->accept_paused_until : INT64_MAX, now;
 	size_t i;
 
 	for (i = 0; i < s->nclients; i++)
@@ -425,7 +461,11 @@ static int loop(struct server *s)
 		if (!np)
 			break;
 		pfd = np;
-		pfd[0] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+		if (s->accept_paused_until && now_ms() >= s->accept_paused_until)
+			s->accept_paused_until = 0;
+		/* poll() skips a negative fd: the listening socket while accepting pauses. */
+		pfd[0] = (struct pollfd){ .fd = s->accept_paused_until ? -1 : s->listen_fd,
+					  .events = POLLIN };
 		for (i = 0; i < s->nclients; i++)
 			pfd[i + 1] = (struct pollfd){ .fd = s->clients[i]->fd,
 						      .events = wanted(s->clients[i]) };

@@ -6,8 +6,8 @@
  * status; the server stops cleanly and says sendfile moved the bodies.
  *
  * Then what a public server meets: a FIFO among the files, a NUL in a
- * request, a file renamed over while it is being sent, and connections that
- * go silent.
+ * request, a file renamed over while it is being sent, connections that go
+ * silent, and the fd limit reached.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -437,6 +438,99 @@ static void test_idle_timeout(void **state)
 	stop_other();
 }
 
+#define FD_LIMIT 16
+
+/* Open fds of process pid that count against the limit (inherited ones may lie above). */
+static int fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.' && atoi(e->d_name) < FD_LIMIT;
+	closedir(d);
+	return n;
+}
+
+/* User and system CPU time of process pid so far, in ms. */
+static long cpu_ms(pid_t pid)
+{
+	char path[64], stat[1024], *p;
+	unsigned long user, sys;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	assert_true(n > 0);
+	stat[n] = '\0';
+	/* Fields 14 and 15, counted after the command name, which may hold anything. */
+	p = strrchr(stat, ')');
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&user, &sys), 2);
+	return (long)((user + sys) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * At the fd limit a listening socket stays readable while accept fails, so
+ * a server that retries at once spins. It must wait, answer 503 where a
+ * file cannot be opened, and serve again once connections close.
+ */
+static void test_fd_limit(void **state)
+{
+	struct rlimit lim = { .rlim_cur = FD_LIMIT, .rlim_max = FD_LIMIT };
+	struct fetch f = { .request = "GET /one HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	int idle[FD_LIMIT + 8], n = 0, i, tries, base;
+	size_t len;
+	long cpu;
+
+	(void)state;
+	assert_int_equal(start_server(&other, NULL), 0);
+	assert_int_equal(prlimit(other.pid, RLIMIT_NOFILE, &lim, NULL), 0);
+	/* Silent connections take all of the server's fds but one. */
+	base = fd_count(other.pid);
+	assert_true(base < FD_LIMIT - 2);
+	while (base + n < FD_LIMIT - 1) {
+		idle[n] = t_connect(other.port);
+		assert_true(idle[n++] >= 0);
+	}
+	for (tries = 0; fd_count(other.pid) < FD_LIMIT - 1 && tries < 500; tries++)
+		usleep(10000);
+	assert_int_equal(fd_count(other.pid), FD_LIMIT - 1);
+	/* The last one goes to this client, which leaves none to open the file with. */
+	f.port = other.port;
+	fetch(&f);
+	body_of(&f, "HTTP/1.0 503 Service Unavailable\r\n", &len);
+	assert_int_equal(len, 0);
+	free(f.got);
+	f.got = NULL;
+	/* More than the server can take: they wait in the listen backlog. */
+	for (i = 0; i < 8; i++) {
+		idle[n] = t_connect(other.port);
+		assert_true(idle[n++] >= 0);
+	}
+	cpu = cpu_ms(other.pid);
+	sleep(3);
+	cpu = cpu_ms(other.pid) - cpu;
+	printf("file-server at its fd limit used %ld ms of CPU in 3 s\n", cpu);
+	assert_true(cpu < 300);
+	while (n)
+		close(idle[--n]);
+	fetch(&f);
+	expect_body(&f, OK, "x", 1);
+	free(f.got);
+	stop_other();
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +542,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fifo),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_fd_limit),
 	};
 
 	if (argc != 2) {
