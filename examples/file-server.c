@@ -35,8 +35,11 @@
  * client may hold; smaller means more, shorter sends.
  *
  * GET /NAME serves DIR/NAME, a regular file; names with '/' or a leading
- * '.' are not served. A request with a NUL byte gets 400. SIGINT or SIGTERM
- * stop the server, which prints what it sent, by path, to standard error.
+ * '.' are not served. HEAD gets the same headers without the body. A Range
+ * header with one byte range (bytes=N-M, bytes=N-, bytes=-N) gets 206 and
+ * those bytes, which is how a download resumes; 416 if none of them is in
+ * the file. A request with a NUL byte gets 400. SIGINT or SIGTERM stop the
+ * server, which prints what it sent, by path, to standard error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -90,9 +94,10 @@ struct client {
 	char req[REQ_MAX];
 	size_t hdr_len;
 	size_t hdr_sent;
-	char hdr[256];
+	char hdr[320];
 	struct file *file;
 	uint64_t off;	/* next byte of the file to send */
+	uint64_t end;	/* one past the last byte to send */
 };
 
 struct server {
@@ -270,12 +275,14 @@ static void accept_clients(struct server *s)
 	}
 }
 
-static void respond(struct client *c, const char *status, uint64_t len)
+/* The status line and headers; more holds extra header lines or "". */
+static void respond(struct client *c, const char *status, uint64_t len, const char *more)
 {
 	c->hdr_len = (size_t)snprintf(c->hdr, sizeof(c->hdr),
-				      "HTTP/1.0 %s\r\nContent-Length: %" PRIu64 "\r\n"
+				      "HTTP/1.0 %s\r\nContent-Length: %" PRIu64 "\r\n%s"
 				      "Content-Type: application/octet-stream\r\n"
-				      "Connection: close\r\n\r\n", status, len);
+				      "Accept-Ranges: bytes\r\n"
+				      "Connection: close\r\n\r\n", status, len, more);
 	c->state = SEND_HEADER;
 }
 
@@ -284,13 +291,15 @@ static bool servable(const char *name)
 	return *name && *name != '.' && !strchr(name, '/');
 }
 
-/* "GET /NAME HTTP/1.x" into name; false if the request is anything else. */
-static bool parse_get(const char *req, char *name, size_t size)
+/* "GET /NAME HTTP/1.x" or "HEAD /NAME HTTP/1.x" into name; false for anything else. */
+static bool parse_request_line(const char *req, char *name, size_t size, bool *head)
 {
-	const char *p = req + 5, *end;
+	const char *p, *end;
 
-	if (strncmp(req, "GET /", 5) != 0)
+	*head = strncmp(req, "HEAD /", 6) == 0;
+	if (!*head && strncmp(req, "GET /", 5) != 0)
 		return false;
+	p = strchr(req, '/') + 1;
 	end = strchr(p, ' ');
 	if (!end || (size_t)(end - p) >= size || strncmp(end, " HTTP/1.", 8) != 0)
 		return false;
@@ -299,29 +308,150 @@ static bool parse_get(const char *req, char *name, size_t size)
 	return true;
 }
 
+/* The value of the header field name, or NULL; it runs to the end of its line. */
+static const char *header(const char *req, const char *name)
+{
+	const char *line = strchr(req, '\n');
+	size_t n = strlen(name);
+
+	/* The field lines follow the request line, up to the empty line. */
+	while (line && line[1] != '\r' && line[1] != '\n') {
+		line++;
+		if (strncasecmp(line, name, n) == 0 && line[n] == ':')
+			return line + n + 1 + strspn(line + n + 1, " \t");
+		line = strchr(line, '\n');
+	}
+	return NULL;
+}
+
+/* Digits at *p into *v, and *p past them; false if there are none or too many. */
+static bool parse_u64(const char **p, uint64_t *v)
+{
+	const char *d;
+
+	*v = 0;
+	for (d = *p; *d >= '0' && *d <= '9'; d++) {
+		if (*v > (UINT64_MAX - (uint64_t)(*d - '0')) / 10)
+			return false;
+		*v = *v * 10 + (uint64_t)(*d - '0');
+	}
+	if (d == *p)
+		return false;
+	*p = d;
+	return true;
+}
+
+/* Only blanks are left of the header value. */
+static bool at_end(const char *p)
+{
+	p += strspn(p, " \t");
+	return *p == '\r' || *p == '\n' || *p == '\0';
+}
+
+enum range { WHOLE, PART, UNSATISFIABLE };
+
+/*
+ * The one byte range a Range header value v asks of a file of size bytes,
+ * as [*first, *end). WHOLE when there is none to honour: no header, another
+ * unit, a malformed or too long number, or several ranges. RFC 9110 lets a
+ * server ignore any Range; several ranges would need a multipart body, so
+ * they get the whole file (200), which holds every byte they asked for.
+ */
+static enum range parse_range(const char *v, uint64_t size, uint64_t *first, uint64_t *end)
+{
+	uint64_t a, b = UINT64_MAX;
+
+	if (!v || strncmp(v, "bytes=", 6) != 0)
+		return WHOLE;
+	v += 6;
+	if (*v == '-') {	/* bytes=-N: the last N bytes */
+		v++;
+		if (!parse_u64(&v, &a) || !at_end(v))
+			return WHOLE;
+		if (a == 0)
+			return UNSATISFIABLE;
+		/* An empty file has no last byte to name in a Content-Range. */
+		if (size == 0)
+			return WHOLE;
+		*first = size - (a < size ? a : size);
+		*end = size;
+		return PART;
+	}
+	/* bytes=N-M, or bytes=N- up to the end */
+	if (!parse_u64(&v, &a) || *v++ != '-')
+		return WHOLE;
+	if (!at_end(v) && (!parse_u64(&v, &b) || !at_end(v)))
+		return WHOLE;
+	if (b < a)
+		return WHOLE;
+	if (a >= size)
+		return UNSATISFIABLE;
+	*first = a;
+	*end = b < size ? b + 1 : size;
+	return PART;
+}
+
+/*
+ * The headers for c's file and the part of it to send: 200 and all of it,
+ * 206 and the range asked for, or 416 and nothing; HEAD sends no body.
+ */
+static void respond_file(struct client *c, bool head)
+{
+	uint64_t size = c->file->size;
+	enum range r = WHOLE;
+	char range[100];
+
+	c->off = 0;
+	c->end = size;
+	/*
+	 * If-Range wants the range only if the file is still the one the client
+	 * has part of; nothing here can tell, so it gets the whole file.
+	 */
+	if (!header(c->req, "If-Range"))
+		r = parse_range(header(c->req, "Range"), size, &c->off, &c->end);
+	switch (r) {
+	case PART:
+		snprintf(range, sizeof(range), "Content-Range: bytes %" PRIu64 "-%" PRIu64
+			 "/%" PRIu64 "\r\n", c->off, c->end - 1, size);
+		respond(c, "206 Partial Content", c->end - c->off, range);
+		break;
+	case UNSATISFIABLE:
+		snprintf(range, sizeof(range), "Content-Range: bytes */%" PRIu64 "\r\n", size);
+		respond(c, "416 Range Not Satisfiable", 0, range);
+		c->end = c->off;
+		break;
+	case WHOLE:
+		respond(c, "200 OK", size, "");
+		break;
+	}
+	if (head)
+		c->end = c->off;
+}
+
 static void route(struct server *s, struct client *c)
 {
 	char name[256];
+	bool head;
 
-	if (!parse_get(c->req, name, sizeof(name))) {
-		respond(c, "400 Bad Request", 0);
+	if (!parse_request_line(c->req, name, sizeof(name), &head)) {
+		respond(c, "400 Bad Request", 0, "");
 		return;
 	}
 	if (!servable(name)) {
-		respond(c, "404 Not Found", 0);
+		respond(c, "404 Not Found", 0, "");
 		return;
 	}
 	c->file = file_get(s, name);
 	/* Out of fds or memory is the server's trouble, and passes; 404 would say "no such file". */
 	if (!c->file && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
-		respond(c, "503 Service Unavailable", 0);
+		respond(c, "503 Service Unavailable", 0, "");
 		return;
 	}
 	if (!c->file) {
-		respond(c, "404 Not Found", 0);
+		respond(c, "404 Not Found", 0, "");
 		return;
 	}
-	respond(c, "200 OK", c->file->size);
+	respond_file(c, head);
 }
 
 /* Returns false when the client is done with. */
@@ -337,11 +467,11 @@ static bool read_request(struct server *s, struct client *c)
 	c->req[c->req_len] = '\0';
 	/* A NUL would end the request early for every string function here. */
 	if (memchr(c->req + c->req_len - n, '\0', (size_t)n))
-		respond(c, "400 Bad Request", 0);
+		respond(c, "400 Bad Request", 0, "");
 	else if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
 		route(s, c);
 	else if (c->req_len == sizeof(c->req) - 1)
-		respond(c, "431 Request Header Fields Too Large", 0);
+		respond(c, "431 Request Header Fields Too Large", 0, "");
 	return true;
 }
 
@@ -366,7 +496,7 @@ static bool send_header(struct server *s, struct client *c)
 		return true;
 	}
 	s->responses++;
-	if (!c->file || c->file->size == 0)
+	if (!c->file || c->off == c->end)
 		return finish(c);
 	c->state = SEND_BODY;
 	return true;
@@ -374,7 +504,7 @@ static bool send_header(struct server *s, struct client *c)
 
 static bool send_body(struct server *s, struct client *c)
 {
-	uint64_t left = c->file->size - c->off;
+	uint64_t left = c->end - c->off;
 	struct zc_stats st;
 	ssize_t n;
 
@@ -393,7 +523,7 @@ static bool send_body(struct server *s, struct client *c)
 		s->short_sends++;
 	else if (st.error && st.error != EINTR)
 		return false;
-	return c->off < c->file->size || finish(c);
+	return c->off < c->end || finish(c);
 }
 
 static bool drain(struct client *c)

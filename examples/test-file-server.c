@@ -6,8 +6,9 @@
  * status; the server stops cleanly and says sendfile moved the bodies.
  *
  * Then what a public server meets: a FIFO among the files, a NUL in a
- * request, a file renamed over while it is being sent, connections that go
- * silent, and the fd limit reached.
+ * request, a file renamed over while it is being sent, HEAD and byte ranges
+ * (a resumed download, a range past 2 GiB of a sparse file), connections
+ * that go silent, and the fd limit reached.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -109,26 +110,42 @@ static void *fetch(void *arg)
 	return NULL;
 }
 
+/* An answer split at the blank line. */
+struct answer {
+	char *head;	/* status line and header lines, each ending "\r\n"; malloc'd */
+	const unsigned char *body;
+	size_t len;
+	unsigned long long content_length;
+};
+
+static void split(const struct fetch *f, const char *status, struct answer *a)
+{
+	char *end, *cl;
+
+	assert_true(f->ok);
+	a->head = strndup((const char *)f->got, f->len);
+	assert_non_null(a->head);
+	end = strstr(a->head, "\r\n\r\n");
+	assert_non_null(end);
+	a->body = f->got + (end + 4 - a->head);
+	a->len = f->len - (size_t)(end + 4 - a->head);
+	end[2] = '\0';
+	assert_int_equal(strncmp(a->head, status, strlen(status)), 0);
+	cl = strstr(a->head, "\r\nContent-Length: ");
+	assert_non_null(cl);
+	assert_int_equal(sscanf(cl, "\r\nContent-Length: %llu", &a->content_length), 1);
+}
+
 /* The body of a response with the given status line, or NULL. */
 static const unsigned char *body_of(const struct fetch *f, const char *status, size_t *len)
 {
-	const char *end;
-	unsigned long long clen;
-	char *hdr;
+	struct answer a;
 
-	assert_true(f->ok);
-	hdr = strndup((const char *)f->got, f->len);
-	assert_non_null(hdr);
-	end = strstr(hdr, "\r\n\r\n");
-	assert_non_null(end);
-	assert_int_equal(strncmp(hdr, status, strlen(status)), 0);
-	assert_non_null(strstr(hdr, "\r\nContent-Length: "));
-	assert_int_equal(sscanf(strstr(hdr, "\r\nContent-Length: "), "\r\nContent-Length: %llu",
-				&clen), 1);
-	*len = f->len - (size_t)(end + 4 - hdr);
-	assert_int_equal(clen, *len);
-	free(hdr);
-	return f->got + (f->len - *len);
+	split(f, status, &a);
+	assert_int_equal(a.content_length, a.len);
+	free(a.head);
+	*len = a.len;
+	return a.body;
 }
 
 /* f's answer must be status with want[0, len) as its body. */
@@ -329,6 +346,168 @@ static void test_renamed_over(void **state)
 	free(old.got);
 	free(fresh);
 	expect_responses += 2;
+}
+
+/* HEAD: the headers a GET would get, Content-Length included, and no body. */
+static void head(const char *request, const char *status, unsigned long long length)
+{
+	struct fetch f = { .request = request, .timeout_s = QUICK_S };
+	struct answer a;
+
+	fetch(&f);
+	split(&f, status, &a);
+	assert_int_equal(a.content_length, length);
+	assert_int_equal(a.len, 0);
+	free(a.head);
+	free(f.got);
+	expect_responses++;
+}
+
+static void test_head(void **state)
+{
+	(void)state;
+	head("HEAD /big HTTP/1.0\r\n\r\n", OK, BIG);
+	head("HEAD /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", OK, 1);
+	head("HEAD /empty HTTP/1.0\r\n\r\n", OK, 0);
+	head("HEAD /missing HTTP/1.0\r\n\r\n", NOT_FOUND, 0);
+	head("HEAD /big HTTP/1.0\r\nRange: bytes=10-19\r\n\r\n",
+	     "HTTP/1.0 206 Partial Content\r\n", 10);
+	check("HEAD /big\r\n\r\n", BAD_REQUEST);
+	check("HEA /big HTTP/1.0\r\n\r\n", BAD_REQUEST);
+}
+
+/*
+ * GET name, of size bytes, with the header lines given: the answer must be
+ * code with want[0, len) as its body, which is the file from byte first on.
+ */
+static void ranged(const char *name, const char *lines, unsigned long long size, int code,
+		   unsigned long long first, const void *want, size_t len)
+{
+	char request[256], range[128];
+	struct fetch f = { .request = request, .timeout_s = QUICK_S };
+	struct answer a;
+
+	snprintf(request, sizeof(request), "GET /%s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n",
+		 name, lines);
+	fetch(&f);
+	if (code == 206) {
+		split(&f, "HTTP/1.0 206 Partial Content\r\n", &a);
+		snprintf(range, sizeof(range), "\r\nContent-Range: bytes %llu-%llu/%llu\r\n",
+			 first, first + len - 1, size);
+		assert_non_null(strstr(a.head, range));
+	} else if (code == 416) {
+		split(&f, "HTTP/1.0 416 Range Not Satisfiable\r\n", &a);
+		snprintf(range, sizeof(range), "\r\nContent-Range: bytes */%llu\r\n", size);
+		assert_non_null(strstr(a.head, range));
+	} else {
+		split(&f, OK, &a);
+		assert_null(strstr(a.head, "\r\nContent-Range:"));
+		assert_non_null(strstr(a.head, "\r\nAccept-Ranges: bytes\r\n"));
+	}
+	assert_int_equal(a.content_length, a.len);
+	t_assert_bytes(a.body, a.len, want, len);
+	free(a.head);
+	free(f.got);
+	expect_responses++;
+}
+
+static void test_ranges(void **state)
+{
+	char line[64];
+
+	(void)state;
+	ranged("big", "Range: bytes=0-0\r\n", BIG, 206, 0, big, 1);
+	ranged("big", "Range: bytes=100-1099\r\n", BIG, 206, 100, big + 100, 1000);
+	ranged("big", "Range: bytes=4194000-\r\n", BIG, 206, 4194000, big + 4194000, BIG - 4194000);
+	ranged("big", "Range: bytes=-13\r\n", BIG, 206, BIG - 13, big + BIG - 13, 13);
+	ranged("big", "range:bytes=7-8 \r\n", BIG, 206, 7, big + 7, 2);
+	/* A last byte past the end stops at the end; so does a suffix longer than the file. */
+	ranged("big", "Range: bytes=5-99999999999\r\n", BIG, 206, 5, big + 5, BIG - 5);
+	ranged("big", "Range: bytes=-99999999\r\n", BIG, 206, 0, big, BIG);
+	snprintf(line, sizeof(line), "Range: bytes=%u-%u\r\n", BIG - 1, BIG - 1);
+	ranged("big", line, BIG, 206, BIG - 1, big + BIG - 1, 1);
+	/* No byte of the range in the file. */
+	snprintf(line, sizeof(line), "Range: bytes=%u-\r\n", BIG);
+	ranged("big", line, BIG, 416, 0, NULL, 0);
+	snprintf(line, sizeof(line), "Range: bytes=%u-%u\r\n", BIG + 10, BIG + 20);
+	ranged("big", line, BIG, 416, 0, NULL, 0);
+	ranged("big", "Range: bytes=-0\r\n", BIG, 416, 0, NULL, 0);
+	ranged("empty", "Range: bytes=0-\r\n", 0, 416, 0, NULL, 0);
+	ranged("one", "Range: bytes=1-1\r\n", 1, 416, 0, NULL, 0);
+	/* Ranges the server may ignore, and does: the whole file. */
+	ranged("big", "Range: bytes=0-1,5-6\r\n", BIG, 200, 0, big, BIG);
+	ranged("big", "Range: bytes=9-3\r\n", BIG, 200, 0, big, BIG);
+	ranged("big", "Range: bytes=1-2x\r\n", BIG, 200, 0, big, BIG);
+	ranged("big", "Range: bytes=--2\r\n", BIG, 200, 0, big, BIG);
+	ranged("big", "Range: bytes=99999999999999999999-\r\n", BIG, 200, 0, big, BIG);
+	ranged("big", "Range: items=0-1\r\n", BIG, 200, 0, big, BIG);
+	ranged("empty", "Range: bytes=-1\r\n", 0, 200, 0, "", 0);
+	/* If-Range is not checked, so its Range cannot be trusted: the whole file. */
+	ranged("big", "Range: bytes=0-1\r\nIf-Range: \"x\"\r\n", BIG, 200, 0, big, BIG);
+	ranged("one", "X-Range: bytes=0-0\r\n", 1, 200, 0, "x", 1);
+}
+
+/* A download cut off after an uneven count of bytes, finished by a Range request. */
+static void test_resume(void **state)
+{
+	enum { CUT = 1000003 };
+	static unsigned char got[CUT];
+	struct fetch cut = { .request = "GET /big HTTP/1.0\r\n\r\n", .timeout_s = QUICK_S };
+	int fd = fetch_send(&cut);
+	size_t have = 0, hdr;
+	char line[64];
+	ssize_t n;
+	char *end;
+
+	(void)state;
+	assert_true(fd >= 0);
+	while (have < CUT) {
+		n = recv(fd, got + have, CUT - have, 0);
+		assert_true(n > 0);
+		have += (size_t)n;
+	}
+	close(fd);
+	expect_responses++;
+	end = memmem(got, have, "\r\n\r\n", 4);
+	assert_non_null(end);
+	hdr = (size_t)(end + 4 - (char *)got);
+	have -= hdr;
+	/* What came is the start of the file, and the rest comes from where it stopped. */
+	t_assert_bytes(got + hdr, have, big, have);
+	snprintf(line, sizeof(line), "Range: bytes=%zu-\r\n", have);
+	ranged("big", line, BIG, 206, have, big + have, BIG - have);
+}
+
+#define GIB (1ull << 30)
+
+/* Offsets past 2 GiB, which a 32-bit off_t or int would break, on a sparse file. */
+static void test_sparse_range(void **state)
+{
+	const unsigned long long size = 3 * GIB + 7777, at = 2 * GIB + 4093;
+	const size_t data_len = (100u << 10) + 3;
+	static const unsigned char zeros[100];
+	unsigned char *data = t_pattern(data_len, 11), *want = calloc(data_len + 143, 1);
+	char path[128], line[96];
+	int fd;
+
+	(void)state;
+	assert_non_null(want);
+	snprintf(path, sizeof(path), "%s/sparse", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(pwrite(fd, data, data_len, (off_t)at), (ssize_t)data_len);
+	close(fd);
+	/* 93 zeros, the data, 50 zeros. */
+	memcpy(want + 93, data, data_len);
+	snprintf(line, sizeof(line), "Range: bytes=%llu-%llu\r\n", at - 93, at + data_len + 49);
+	ranged("sparse", line, size, 206, at - 93, want, data_len + 143);
+	ranged("sparse", "Range: bytes=-100\r\n", size, 206, size - 100, zeros, 100);
+	snprintf(line, sizeof(line), "Range: bytes=%llu-\r\n", size);
+	ranged("sparse", line, size, 416, 0, NULL, 0);
+	head("HEAD /sparse HTTP/1.0\r\n\r\n", OK, size);
+	free(data);
+	free(want);
 }
 
 /* A client that vanishes mid-body costs its connection, not the server. */
@@ -537,6 +716,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_head),
+		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_resume),
+		cmocka_unit_test(test_sparse_range),
 		cmocka_unit_test(test_renamed_over),
 		cmocka_unit_test(test_client_vanishes),
 		cmocka_unit_test(test_fifo),
