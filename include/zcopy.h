@@ -50,6 +50,16 @@ extern "C" {
  * --sparse=auto does); into anything else holes go as the zeros they read as.
  */
 #define ZC_NO_HOLES		0x40u
+/*
+ * Clones. Between files on a filesystem that can share extents (btrfs,
+ * xfs with reflink, ...) a copy of a file to its end clones by default,
+ * as cp --reflink=auto does. ZC_NO_REFLINK copies every byte into blocks
+ * of the destination's own (no clone, no copy_file_range where the
+ * filesystem may clone); ZC_REFLINK_ONLY clones or fails with EOPNOTSUPP
+ * or EXDEV, copying nothing, as cp --reflink=always does.
+ */
+#define ZC_NO_REFLINK		0x80u
+#define ZC_REFLINK_ONLY		0x100u
 
 /* The ways bytes can move; zc_path_name() gives each its name. */
 #define ZC_PATH_NONE		0u
@@ -59,6 +69,7 @@ extern "C" {
 #define ZC_PATH_MMAP_WRITE	4u
 #define ZC_PATH_READ_WRITE	5u
 #define ZC_PATH_VMSPLICE	6u	/* a region's memory into a pipe */
+#define ZC_PATH_CLONE		7u	/* extents shared, FICLONERANGE */
 
 /* What an fd was found to be; zc_fd_type_name() gives each its name. */
 #define ZC_FD_UNKNOWN	0u

@@ -32,6 +32,7 @@ static const char *const path_names[] = {
 	[ZC_PATH_MMAP_WRITE] = "mmap_write",
 	[ZC_PATH_READ_WRITE] = "read_write",
 	[ZC_PATH_VMSPLICE] = "vmsplice",
+	[ZC_PATH_CLONE] = "clone",
 };
 
 static const char *const type_names[] = {

@@ -18,7 +18,31 @@
 struct fs_info {
 	dev_t dev;
 	uint32_t type;		/* 0: free slot */
+	bool may_clone;
 };
+
+/*
+ * Filesystems whose FICLONERANGE or copy_file_range may share extents
+ * instead of copying: the ones ZC_NO_REFLINK keeps copy_file_range away
+ * from, and the only ones a default copy asks to clone (elsewhere the
+ * ioctl would only cost a syscall to say no).
+ */
+static bool fs_may_clone(long f_type)
+{
+	switch ((unsigned long)f_type) {
+	case 0x9123683eUL:	/* btrfs */
+	case 0x58465342UL:	/* xfs */
+	case 0x7461636fUL:	/* ocfs2 */
+	case 0xca451a4eUL:	/* bcachefs */
+	case 0x2fc12fc1UL:	/* zfs */
+	case 0x794c7630UL:	/* overlayfs, as its upper layer can */
+	case 0x6969UL:		/* nfs, server-side copy */
+	case 0xfe534d42UL:	/* smb2 */
+	case 0xff534d42UL:	/* cifs */
+		return true;
+	}
+	return false;
+}
 
 static ZC_TLS struct fs_info dev_cache[DEV_CACHE];
 static ZC_TLS unsigned int dev_cache_next;
@@ -36,9 +60,12 @@ static const struct fs_info *regular_fs(int fd, dev_t dev)
 	c = &dev_cache[dev_cache_next++ % DEV_CACHE];
 	c->dev = dev;
 	c->type = ZC_FD_FILE;
-	if (zc__sys_fstatfs(fd, &sfs) == 0 &&
-	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC))
+	c->may_clone = false;
+	if (zc__sys_fstatfs(fd, &sfs) < 0)
+		return c;
+	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC)
 		c->type = ZC_FD_SHM;
+	c->may_clone = fs_may_clone(sfs.f_type);
 	return c;
 }
 
@@ -56,6 +83,7 @@ static bool tty_major(dev_t rdev)
 
 int zc__fd_probe(struct zc__end *e)
 {
+	const struct fs_info *fs;
 	int r = zc__sys_fstat(e->fd, &e->st);
 
 	if (r < 0)
@@ -63,7 +91,9 @@ int zc__fd_probe(struct zc__end *e)
 
 	switch (e->st.st_mode & S_IFMT) {
 	case S_IFREG:
-		e->type = regular_fs(e->fd, e->st.st_dev)->type;
+		fs = regular_fs(e->fd, e->st.st_dev);
+		e->type = fs->type;
+		e->may_clone = fs->may_clone;
 		break;
 	case S_IFIFO:
 		e->type = ZC_FD_PIPE;

@@ -61,6 +61,7 @@ static inline long zc__ret(long r)
 struct zc__end {
 	int fd;
 	uint32_t type;		/* ZC_FD_* */
+	bool may_clone;		/* a regular file on a filesystem that can share extents */
 	int64_t *off;		/* explicit offset, or NULL for the fd's own */
 	struct stat st;
 };
@@ -120,7 +121,9 @@ bool zc__falls_back(uint32_t path, int err);
 unsigned int zc__path_off_flag(uint32_t path);
 /* transfer.c: steps the region calls share with zc_transfer_at() */
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
-		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD | ZC_NO_HOLES)
+		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD | ZC_NO_HOLES | ZC_NO_REFLINK | \
+		       ZC_REFLINK_ONLY)
+#define ZC_REFLINK_FLAGS (ZC_NO_REFLINK | ZC_REFLINK_ONLY)
 int zc__prepare_dst(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);
 void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err);
@@ -135,6 +138,7 @@ ssize_t zc__path_splice(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_sendfile(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len);
 ssize_t zc__path_rw(struct zc__xfer *x, uint64_t len);
+ssize_t zc__path_clone(struct zc__xfer *x, uint64_t len);
 
 /* sigpipe.c: keep the kernel's SIGPIPE away from the caller */
 struct zc__sigpipe {

@@ -20,6 +20,7 @@
 #define SENDFILE ZC_PATH_SENDFILE
 #define MMAP ZC_PATH_MMAP_WRITE
 #define RW ZC_PATH_READ_WRITE
+#define CLONE ZC_PATH_CLONE
 
 static const zc__path_fn path_fn[] = {
 	[CFR] = zc__path_cfr,
@@ -27,6 +28,7 @@ static const zc__path_fn path_fn[] = {
 	[SENDFILE] = zc__path_sendfile,
 	[MMAP] = zc__path_mmap,
 	[RW] = zc__path_rw,
+	[CLONE] = zc__path_clone,
 };
 
 static const unsigned int path_off_flag[] = {
@@ -35,6 +37,8 @@ static const unsigned int path_off_flag[] = {
 	[SENDFILE] = ZC_NO_SENDFILE,
 	[MMAP] = ZC_NO_MMAP,
 	[RW] = 0,
+	[ZC_PATH_VMSPLICE] = 0,
+	[CLONE] = ZC_NO_REFLINK,
 };
 
 /* The ZC_NO_* flag that rules path out, 0 if none can (read_write, vmsplice). */
@@ -120,6 +124,9 @@ static void build_chain(struct zc__xfer *x)
 		/* sendfile writes at dst's own offset only. */
 		if (*p == SENDFILE && x->dst.off)
 			continue;
+		/* Where copy_file_range may share extents, it is a clone by another name. */
+		if (*p == CFR && (x->flags & ZC_NO_REFLINK) && x->dst.may_clone)
+			continue;
 		x->chain[x->nchain++] = *p;
 	}
 }
@@ -139,8 +146,11 @@ bool zc__falls_back(uint32_t path, int err)
 	case ETXTBSY:
 		return path != RW;
 	case EBADF:
-		/* copy_file_range refuses an O_APPEND dst with EBADF. */
-		return path == CFR;
+		/* copy_file_range and FICLONERANGE refuse an O_APPEND dst with EBADF. */
+		return path == CFR || path == CLONE;
+	case ENOTTY:
+		/* A filesystem without FICLONERANGE may not know the ioctl at all. */
+		return path == CLONE;
 	case EACCES:
 	case EFAULT:
 		/* A page the mapping could not bring in that read(2) can: path-mmap.c */
@@ -253,9 +263,52 @@ static void copy(struct zc__xfer *x, uint64_t upto)
 	}
 }
 
+/*
+ * Between files on a filesystem that can share extents, a clone of the
+ * whole range comes before anything else (and before the hole walk: a
+ * clone keeps holes by itself); with ZC_REFLINK_ONLY it is all there is.
+ */
+static bool wants_clone(const struct zc__xfer *x)
+{
+	if ((x->flags & ZC_NO_REFLINK) || (zc__disabled & ZC_NO_REFLINK))
+		return false;
+	if (x->src.type != ZC_FD_FILE || x->dst.type != ZC_FD_FILE)
+		return false;
+	return (x->flags & ZC_REFLINK_ONLY) || x->dst.may_clone;
+}
+
+/* Whether the clone settled the call (moved it all, or ended it). */
+static bool clone_all(struct zc__xfer *x)
+{
+	ssize_t r = zc__path_clone(x, x->want);
+	bool only = x->flags & ZC_REFLINK_ONLY;
+
+	if (r > 0) {
+		zc__note_moved(x, CLONE, (uint64_t)r);
+		zc__progress(x);	/* the callback hears of it; there is nothing left to stop */
+		return true;
+	}
+	if (r == 0)
+		return true;
+	if (!zc__falls_back(CLONE, (int)-r)) {
+		x->err = (int)-r;
+		return true;
+	}
+	zc__note_fallback(x, CLONE, (int)-r);
+	if (only)
+		x->err = r == -EXDEV ? EXDEV : EOPNOTSUPP;
+	return only;
+}
+
 static void run(struct zc__xfer *x)
 {
 	build_chain(x);
+	if (wants_clone(x) && clone_all(x))
+		return;
+	if (x->flags & ZC_REFLINK_ONLY) {
+		x->err = EOPNOTSUPP;	/* not two files: nothing can be cloned */
+		return;
+	}
 	if (zc__walks_holes(x))
 		zc__walk_holes(x, copy);
 	else
@@ -386,7 +439,9 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	if (!x->stats)
 		x->stats = &x->own_stats;
 	memset(x->stats, 0, sizeof(*x->stats));
-	r = x->flags & ~ZC_XFER_FLAGS ? -EINVAL : prep(x);
+	r = (x->flags & ~ZC_XFER_FLAGS) || (x->flags & ZC_REFLINK_FLAGS) == ZC_REFLINK_FLAGS ?
+		    -EINVAL :
+		    prep(x);
 	if (r == 0)
 		grow_pipes(x);
 	if (r < 0) {

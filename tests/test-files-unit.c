@@ -356,6 +356,45 @@ static void test_walk_debug_line(void **state)
 	close(dst);
 }
 
+/*
+ * What the clone ioctl says decides: a refusal is EOPNOTSUPP (EXDEV across
+ * filesystems) under ZC_REFLINK_ONLY, a failure of the filesystem is itself,
+ * and nothing moves either way. ext4 is never asked by a default copy.
+ */
+static void test_clone_errors(void **state)
+{
+	static const struct {
+		int err, want;
+	} cases[] = {
+		{ EOPNOTSUPP, EOPNOTSUPP }, { ENOTTY, EOPNOTSUPP }, { EINVAL, EOPNOTSUPP },
+		{ EXDEV, EXDEV }, { EIO, EIO }, { ENOSPC, ENOSPC }, { EDQUOT, EDQUOT },
+		{ ENOMEM, ENOMEM },
+	};
+	unsigned char *p = t_pattern(SIZE, 8);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int src = t_file_with(p, SIZE), dst = t_file_empty(0);
+		struct zc_stats st;
+
+		t_fault_reset();
+		t_fault_add("ioctl", 1, T_FAIL, cases[i].err);
+		assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ZC_REFLINK_ONLY, &st), -1);
+		assert_int_equal(errno, cases[i].want);
+		assert_int_equal(st.bytes, 0);
+		assert_int_equal(lseek(src, 0, SEEK_CUR), 0);
+		assert_int_equal(lseek(dst, 0, SEEK_END), 0);
+		t_fault_reset();
+		assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), SIZE);
+		assert_int_equal(t_fault_calls(T_NR_ioctl), 0);
+		t_assert_file(dst, p, SIZE);
+		close(src);
+		close(dst);
+	}
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_walk_zeros_interrupted),
 		cmocka_unit_test(test_walk_shrinks),
 		cmocka_unit_test(test_walk_debug_line),
+		cmocka_unit_test(test_clone_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
