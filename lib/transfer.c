@@ -318,25 +318,33 @@ static void run(struct zc__xfer *x)
 /*
  * Copying a file onto itself is fine between ranges that do not overlap.
  * An unbounded or overlapping copy would read its own output and never end.
+ * As the kernel does, a dst not open for writing is EBADF before anything
+ * else; and the ranges are the bytes that can be copied, so a source at
+ * its end (cat <&3 >&4 with fd 3 at EOF) copies nothing and succeeds.
  */
 static int check_same_file(struct zc__xfer *x)
 {
 	int64_t src_pos, dst_pos;
+	uint64_t n;
 	int fl;
 
 	if (x->src.st.st_dev != x->dst.st.st_dev || x->src.st.st_ino != x->dst.st.st_ino)
 		return 0;
-	if (x->want == (uint64_t)SSIZE_MAX)
-		return -EINVAL;
+	fl = zc__sys_fcntl(x->dst.fd, F_GETFL, 0);
+	if (fl >= 0 && (fl & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
 	src_pos = zc__end_pos(&x->src);
 	dst_pos = zc__end_pos(&x->dst);
-	fl = x->dst.off ? 0 : zc__sys_fcntl(x->dst.fd, F_GETFL, 0);
 	if (src_pos < 0 || dst_pos < 0 || fl < 0)
 		return (int)(src_pos < 0 ? src_pos : dst_pos < 0 ? dst_pos : fl);
-	if (fl & O_APPEND)
+	n = ZC_MIN(x->want, (uint64_t)ZC_MAX(x->src.st.st_size - src_pos, 0));
+	if (n == 0)
+		return 0;
+	if (x->want == (uint64_t)SSIZE_MAX)
+		return -EINVAL;
+	if ((fl & O_APPEND) && !x->dst.off)
 		dst_pos = x->dst.st.st_size;
-	if ((uint64_t)src_pos < (uint64_t)dst_pos + x->want &&
-	    (uint64_t)dst_pos < (uint64_t)src_pos + x->want)
+	if ((uint64_t)src_pos < (uint64_t)dst_pos + n && (uint64_t)dst_pos < (uint64_t)src_pos + n)
 		return -EINVAL;
 	return 0;
 }

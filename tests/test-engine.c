@@ -157,6 +157,14 @@ static void test_same_file(void **state)
 		/* the very same fd: both offsets are one */
 		assert_int_equal(zc_transfer(fd, fd, 10, path_flags[f]), -1);
 		assert_int_equal(errno, EINVAL);
+		/* a read-only dst is EBADF, as the kernel says, same file or not */
+		assert_int_equal(lseek(rd, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer(rd, rd, 10, path_flags[f]), -1);
+		assert_int_equal(errno, EBADF);
+		/* a source at its end copies nothing, even unbounded: cat <&3 >&4 */
+		assert_int_equal(lseek(rd, 0, SEEK_END), (off_t)(size + (f + 1) * 1000));
+		assert_int_equal(zc_transfer(rd, wr, ZC_ALL, path_flags[f]), 0);
+		assert_int_equal(zc_transfer(rd, wr, 5, path_flags[f]), 0);
 		close(rd);
 		close(wr);
 	}
