@@ -60,6 +60,13 @@ extern "C" {
  */
 #define ZC_NO_REFLINK		0x80u
 #define ZC_REFLINK_ONLY		0x100u
+/*
+ * splice, sendfile and vmsplice from a file or a region into a pipe or a
+ * socket lend its pages: a write to the source after the call returns can
+ * still reach the reader. With ZC_SNAPSHOT the reader gets exactly what the
+ * source held during the call (the bytes are copied once, by write(2)).
+ */
+#define ZC_SNAPSHOT		0x200u
 
 /* The ways bytes can move; zc_path_name() gives each its name. */
 #define ZC_PATH_NONE		0u

@@ -122,7 +122,7 @@ unsigned int zc__path_off_flag(uint32_t path);
 /* transfer.c: steps the region calls share with zc_transfer_at() */
 #define ZC_XFER_FLAGS (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP | \
 		       ZC_GROW_PIPES | ZC_NO_SIGPIPE_GUARD | ZC_NO_HOLES | ZC_NO_REFLINK | \
-		       ZC_REFLINK_ONLY)
+		       ZC_REFLINK_ONLY | ZC_SNAPSHOT)
 #define ZC_REFLINK_FLAGS (ZC_NO_REFLINK | ZC_REFLINK_ONLY)
 int zc__prepare_dst(struct zc__xfer *x);
 void zc__note_moved(struct zc__xfer *x, uint32_t path, uint64_t n);

@@ -130,7 +130,8 @@ static unsigned int nonblock_flag(const struct zc__xfer *x)
 static void run(struct zc__xfer *x)
 {
 	const struct zc_region *r = ((struct mem_out *)x)->r;
-	bool splice_ok = !((x->flags | zc__disabled) & ZC_NO_SPLICE);
+	/* vmsplice lends the region's pages: not for a snapshot. */
+	bool splice_ok = !((x->flags | zc__disabled) & (ZC_NO_SPLICE | ZC_SNAPSHOT));
 	unsigned int nonblock = splice_ok ? nonblock_flag(x) : 0;
 	ssize_t n;
 

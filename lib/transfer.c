@@ -110,6 +110,17 @@ static const uint8_t *pick_chain(const struct zc__xfer *x)
 	return file_to_other;
 }
 
+/*
+ * splice and sendfile out of a file into a pipe or a socket hand the
+ * reader references to the page cache, not copies: under ZC_SNAPSHOT they
+ * are left out. Into a file they copy before the call returns.
+ */
+static bool lends_pages(const struct zc__xfer *x, uint8_t path)
+{
+	return (x->flags & ZC_SNAPSHOT) && (path == SPLICE || path == SENDFILE) &&
+	       zc__seekable(&x->src) && !zc__seekable(&x->dst);
+}
+
 /* The pair's chain less the paths the caller or the environment ruled out. */
 static void build_chain(struct zc__xfer *x)
 {
@@ -126,6 +137,8 @@ static void build_chain(struct zc__xfer *x)
 			continue;
 		/* Where copy_file_range may share extents, it is a clone by another name. */
 		if (*p == CFR && (x->flags & ZC_NO_REFLINK) && x->dst.may_clone)
+			continue;
+		if (lends_pages(x, *p))
 			continue;
 		x->chain[x->nchain++] = *p;
 	}

@@ -292,6 +292,105 @@ static void test_holes_concurrent(void **state)
 	close(src);
 }
 
+#define SNAP_SIZE 60001
+
+/* Read exactly len bytes from fd; whatever the writer has left there. */
+static void read_exact(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = read(fd, buf + got, len - got);
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
+}
+
+/*
+ * Send SNAP_SIZE bytes of pattern into the stream pair, overwrite the
+ * source afterwards with change(), and say whether the reader saw the
+ * new bytes. The stream holds it all without a reader (64 KiB pipe).
+ */
+static bool reader_sees_change(enum t_kind k, int src, const unsigned char *orig,
+			       unsigned int flags, void (*change)(void *), void *arg,
+			       const struct zc_region *r)
+{
+	unsigned char *got = malloc(SNAP_SIZE);
+	int fds[2];
+	bool changed;
+	ssize_t n;
+
+	t_stream_pair(k, fds);
+	if (r)
+		n = zc_region_transfer(r, 0, SNAP_SIZE, fds[1], NULL, flags, NULL);
+	else
+		n = zc_transfer(src, fds[1], SNAP_SIZE, flags);
+	assert_int_equal(n, SNAP_SIZE);
+	change(arg);
+	read_exact(fds[0], got, SNAP_SIZE);
+	changed = memcmp(got, orig, SNAP_SIZE) != 0;
+	if (flags & ZC_SNAPSHOT)
+		t_assert_bytes(got, SNAP_SIZE, orig, SNAP_SIZE);
+	free(got);
+	close(fds[0]);
+	close(fds[1]);
+	return changed;
+}
+
+static void overwrite_file(void *arg)
+{
+	unsigned char *b = t_pattern(SNAP_SIZE, 99);
+
+	assert_int_equal(pwrite(*(int *)arg, b, SNAP_SIZE, 0), SNAP_SIZE);
+	free(b);
+}
+
+static void overwrite_mem(void *arg)
+{
+	memset(arg, 0x42, SNAP_SIZE);
+}
+
+/*
+ * ZC_SNAPSHOT: the reader gets the bytes the source held during the call,
+ * whatever is written to it afterwards; without it, the lent page-cache
+ * pages show the later write (the caveat it exists for).
+ */
+static void test_snapshot(void **state)
+{
+	static const enum t_kind sinks[] = { T_PIPE, T_UNIX };
+	unsigned char *orig = t_pattern(SNAP_SIZE, 98);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		int a = t_file_with(orig, SNAP_SIZE), b = t_file_with(orig, SNAP_SIZE);
+
+		if (!reader_sees_change(sinks[i], a, orig, 0, overwrite_file, &a, NULL))
+			fprintf(stderr, "# %s: this kernel copied without ZC_SNAPSHOT\n",
+				t_kind_name(sinks[i]));
+		assert_false(reader_sees_change(sinks[i], b, orig, ZC_SNAPSHOT, overwrite_file,
+						&b, NULL));
+		close(a);
+		close(b);
+	}
+	/* A System V region goes by vmsplice, which lends the region's own pages. */
+	for (i = 0; i < 2; i++) {
+		struct zc_region r;
+
+		assert_int_equal(zc_region_sysv_create(&r, 0, SNAP_SIZE, 0600, 0), 0);
+		assert_int_equal(zc_region_remove(&r), 0);
+		memcpy(r.addr, orig, SNAP_SIZE);
+		if (i == 0 && !reader_sees_change(T_PIPE, -1, orig, 0, overwrite_mem, r.addr, &r))
+			fprintf(stderr, "# vmsplice: this kernel copied without ZC_SNAPSHOT\n");
+		else if (i == 1)
+			assert_false(reader_sees_change(T_PIPE, -1, orig, ZC_SNAPSHOT,
+							overwrite_mem, r.addr, &r));
+		zc_region_close(&r);
+	}
+	free(orig);
+}
+
 /* An empty file and a dense one cost nothing: no holes, same bytes. */
 static void test_dense_and_empty(void **state)
 {
@@ -322,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_holes_into_pipe),
 		cmocka_unit_test(test_holes_concurrent),
 		cmocka_unit_test(test_dense_and_empty),
+		cmocka_unit_test(test_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
