@@ -134,6 +134,41 @@ ssize_t zc_transfer_ex(int src_fd, int dst_fd, size_t len, unsigned int flags,
 ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,
 		       size_t len, unsigned int flags, struct zc_stats *stats);
 
+/*
+ * Options of zc_transfer_opts(). The struct grows at its end in later
+ * versions, the way openat2's and clone3's do: size is the size the caller
+ * was built with (sizeof(struct zc_opts)). The library takes a smaller,
+ * older one as if the missing fields were zero, and refuses with E2BIG a
+ * larger one whose bytes it does not know are not all zero.
+ */
+#define ZC_OFF_NONE (-1)	/* src_off, dst_off: use the fd's own offset */
+#define ZC_TOTAL_UNKNOWN UINT64_MAX	/* progress: the size is not known */
+
+struct zc_opts {
+	uint32_t size;		/* sizeof(struct zc_opts) */
+	uint32_t flags;		/* ZC_* flags, as for zc_transfer() */
+	uint64_t len;		/* move at most this much; ZC_ALL for all */
+	int64_t src_off;	/* read from here, fd offset untouched; or ZC_OFF_NONE */
+	int64_t dst_off;	/* write from here, likewise */
+	uint64_t chunk;		/* bytes between progress calls; 0 for 8 MiB */
+	/*
+	 * Called after each chunk with the bytes moved so far, the total
+	 * expected (ZC_TOTAL_UNKNOWN if not known) and the path that moved
+	 * the last bytes. A non-zero return stops the call (ECANCELED). NULL
+	 * for none: the call then moves everything in one go.
+	 */
+	int (*progress)(uint64_t done, uint64_t total, uint32_t path, void *arg);
+	void *arg;		/* passed to progress */
+};
+
+/*
+ * zc_transfer_at() with its arguments in a struct, and a progress callback
+ * that can cancel. Returns the bytes moved (stats->error ECANCELED if a
+ * callback stopped it), or -1 and errno. stats may be NULL.
+ */
+ssize_t zc_transfer_opts(int src_fd, int dst_fd, const struct zc_opts *opts,
+			 struct zc_stats *stats);
+
 /* "copy_file_range", "splice", ...; "none" for ZC_PATH_NONE, NULL if unknown. */
 const char *zc_path_name(uint32_t path);
 

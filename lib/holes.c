@@ -197,7 +197,7 @@ static void walk(struct zc__xfer *x, struct walk *w, zc__copy_fn copy)
 			break;
 		if (data > cur && (skip_hole(x, w, (uint64_t)(data - cur)) < 0 ||
 				   !zc__progress(x)))
-			return;
+			break;
 		if (r > 0)
 			continue;
 		w->tail = 0;
@@ -213,7 +213,8 @@ static void walk(struct zc__xfer *x, struct walk *w, zc__copy_fn copy)
 		if (x->moved > before)
 			w->tail = 0;
 	}
-	if (w->tail && !x->err)
+	/* Also when the caller cancelled: dst must hold every byte counted. */
+	if (w->tail && (!x->err || x->err == ECANCELED))
 		set_size(x, w);
 }
 

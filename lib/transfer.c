@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -497,6 +498,89 @@ ssize_t zc__transfer_at(int src_fd, int64_t *src_off, int dst_fd, int64_t *dst_o
 	};
 
 	return zc__xfer_call(&x, prepare, run);
+}
+
+/*
+ * Take the caller's struct zc_opts, of whatever size it was built with,
+ * by openat2's rule: the first version's fields are all needed, later
+ * ones missing from an older caller's struct are zero (so every field
+ * added must mean "as before" at zero), and bytes past the fields this
+ * version knows must be zero, or the caller asks for something it would
+ * silently not get: E2BIG.
+ */
+#define OPTS_SIZE_VER0 (offsetof(struct zc_opts, arg) + sizeof(void *))
+#define OPTS_SIZE_MAX 4096
+
+static int read_opts(const struct zc_opts *in, struct zc_opts *o)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	uint32_t i;
+
+	memset(o, 0, sizeof(*o));
+	if (!in || in->size < OPTS_SIZE_VER0)
+		return -EINVAL;
+	if (in->size > OPTS_SIZE_MAX)
+		return -E2BIG;
+	for (i = sizeof(*o); i < in->size; i++)
+		if (p[i])
+			return -E2BIG;
+	memcpy(o, in, ZC_MIN(in->size, (uint32_t)sizeof(*o)));
+	if (o->src_off < ZC_OFF_NONE || o->dst_off < ZC_OFF_NONE)
+		return -EINVAL;
+	return 0;
+}
+
+#define PROGRESS_CHUNK (8u * 1024 * 1024)
+
+/* What the callback is told the call will move: a file's rest, else len if given. */
+static void progress_total(struct zc__xfer *x)
+{
+	int64_t pos;
+
+	x->progress.total = x->want == (uint64_t)SSIZE_MAX ? ZC_TOTAL_UNKNOWN : x->want;
+	if (x->src.type != ZC_FD_FILE && x->src.type != ZC_FD_SHM)
+		return;
+	pos = zc__end_pos(&x->src);
+	if (pos >= 0 && x->src.st.st_size > 0)
+		x->progress.total = ZC_MIN(x->want,
+					   (uint64_t)ZC_MAX(x->src.st.st_size - pos, 0));
+}
+
+static int prepare_opts(struct zc__xfer *x)
+{
+	int r = prepare(x);
+
+	if (r == 0 && x->progress.fn)
+		progress_total(x);
+	return r;
+}
+
+static ssize_t transfer_opts(int src_fd, int dst_fd, const struct zc_opts *in,
+			     struct zc_stats *stats)
+{
+	struct zc_opts o;
+	int r = read_opts(in, &o);
+	struct zc__xfer x = {
+		.src = { .fd = src_fd, .off = o.src_off >= 0 ? &o.src_off : NULL },
+		.dst = { .fd = dst_fd, .off = o.dst_off >= 0 ? &o.dst_off : NULL },
+		.want = ZC_MIN(o.len, (uint64_t)SSIZE_MAX),
+		.flags = o.flags,
+		.progress = { o.progress, o.arg, o.chunk ? o.chunk : PROGRESS_CHUNK, 0 },
+		.stats = stats,
+	};
+
+	if (r < 0) {
+		if (stats)
+			memset(stats, 0, sizeof(*stats));
+		return r;
+	}
+	return zc__xfer_call(&x, prepare_opts, run);
+}
+
+ZC_EXPORT ssize_t zc_transfer_opts(int src_fd, int dst_fd, const struct zc_opts *opts,
+				   struct zc_stats *stats)
+{
+	return zc__ret(transfer_opts(src_fd, dst_fd, opts, stats));
 }
 
 ZC_EXPORT ssize_t zc_transfer_at(int src_fd, uint64_t *src_off, int dst_fd, uint64_t *dst_off,

@@ -180,6 +180,36 @@ static void test_xfs_clones(void **state)
 	copy_and_check("xfs", ZC_REFLINK_ONLY, ZC_PATH_CLONE, true);
 }
 
+static int count_calls(uint64_t done, uint64_t total, uint32_t path, void *arg)
+{
+	(void)done;
+	(void)total;
+	assert_int_equal(path, ZC_PATH_CLONE);
+	++*(unsigned int *)arg;
+	return 0;
+}
+
+/* A clone is one step, never cut into progress chunks. */
+static void test_clone_not_chunked(void **state)
+{
+	struct fs *f;
+	unsigned int calls = 0;
+	struct zc_opts o = { .size = sizeof(o), .len = ZC_ALL, .src_off = ZC_OFF_NONE,
+			     .dst_off = ZC_OFF_NONE, .chunk = 65536, .progress = count_calls,
+			     .arg = &calls };
+	int src, dst;
+
+	(void)state;
+	SKIP_UNLESS(f, "btrfs");
+	src = src_in(f);
+	dst = open_in(f, "dst", O_CREAT | O_TRUNC);
+	assert_int_equal(zc_transfer_opts(src, dst, &o, NULL), SIZE);
+	assert_int_equal(calls, 1);
+	t_assert_file(dst, data, SIZE);
+	close(src);
+	close(dst);
+}
+
 /* ZC_NO_REFLINK: blocks of the copy's own, by neither clone nor copy_file_range. */
 static void test_no_reflink(void **state)
 {
@@ -298,6 +328,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_btrfs_clones),
 		cmocka_unit_test(test_xfs_clones),
+		cmocka_unit_test(test_clone_not_chunked),
 		cmocka_unit_test(test_no_reflink),
 		cmocka_unit_test(test_unaligned),
 		cmocka_unit_test(test_cross_fs),

@@ -26,6 +26,7 @@
 #define MiB (1024u * 1024)
 #define ALL_OFF (ZC_NO_COPY_FILE_RANGE | ZC_NO_SPLICE | ZC_NO_SENDFILE | ZC_NO_MMAP)
 #define ONLY(f) (ALL_OFF & ~(f))
+#define ZC_MIN_T(a, b) ((a) < (b) ? (a) : (b))
 
 /* Each path forced in turn; read_write is what remains with all four off. */
 static const unsigned int forced[] = {
@@ -410,6 +411,172 @@ static void test_dense_and_empty(void **state)
 	close(e);
 }
 
+static struct zc_opts opts(uint64_t chunk, void *arg)
+{
+	struct zc_opts o = { .size = sizeof(o), .len = ZC_ALL, .src_off = ZC_OFF_NONE,
+			     .dst_off = ZC_OFF_NONE, .chunk = chunk, .arg = arg };
+
+	return o;
+}
+
+struct seen {
+	uint64_t last, total, chunk;
+	unsigned int calls, stop_at;
+	uint32_t path;
+};
+
+static int watch(uint64_t done, uint64_t total, uint32_t path, void *arg)
+{
+	struct seen *s = arg;
+
+	/* Monotonic, never past the total, at most a chunk (or a hole) at a time. */
+	assert_true(done > s->last || (done == s->last && s->calls == 0));
+	if (total != ZC_TOTAL_UNKNOWN)
+		assert_true(done <= total);
+	s->last = done;
+	s->total = total;
+	s->path = path;
+	return ++s->calls == s->stop_at;
+}
+
+/* Progress: monotonic values, the file's size as total, one call per chunk. */
+static void test_progress(void **state)
+{
+	const size_t size = 3 * MiB + 5;
+	unsigned char *p = t_pattern(size, 41);
+	int src = t_file_with(p, size), dst = t_file_empty(0);
+	struct seen s = { 0 };
+	struct zc_opts o = opts(256 * 1024, &s);
+	struct zc_stats st;
+
+	(void)state;
+	o.progress = watch;
+	assert_int_equal(zc_transfer_opts(src, dst, &o, &st), size);
+	assert_int_equal(s.last, size);
+	assert_int_equal(s.total, size);
+	assert_int_equal(s.calls, (size + o.chunk - 1) / o.chunk);
+	assert_int_equal(s.path, st.path);
+	assert_int_equal(st.error, 0);
+	t_assert_file(dst, p, size);
+	/* A pipe has no size: the total is unknown. */
+	{
+		struct t_end in;
+
+		t_src_open(&in, T_PIPE, p, size);
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(ftruncate(dst, 0), 0);
+		assert_int_equal(lseek(dst, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_opts(in.fd, dst, &o, &st), size);
+		assert_int_equal(s.total, ZC_TOTAL_UNKNOWN);
+		assert_int_equal(s.last, size);
+		t_src_close(&in);
+		t_assert_file(dst, p, size);
+	}
+	free(p);
+	close(src);
+	close(dst);
+}
+
+/* Cancel at every chunk boundary: dst holds exactly the bytes returned. */
+static void test_cancel(void **state)
+{
+	const size_t size = 2 * MiB + 77, chunk = 512 * 1024;
+	unsigned char *p = t_pattern(size, 43);
+	unsigned int k;
+
+	(void)state;
+	for (k = 1; k <= (size + chunk - 1) / chunk; k++) {
+		int src = t_file_with(p, size), dst = t_file_empty(0);
+		struct seen s = { .stop_at = k };
+		struct zc_opts o = opts(chunk, &s);
+		struct zc_stats st;
+		size_t want = ZC_MIN_T(k * chunk, size);
+		ssize_t n;
+
+		o.progress = watch;
+		n = zc_transfer_opts(src, dst, &o, &st);
+		assert_int_equal(n, want);
+		/* Asked to stop after the last chunk too: nothing was left, but it asked. */
+		assert_int_equal(st.error, ECANCELED);
+		assert_int_equal(lseek(src, 0, SEEK_CUR), (off_t)want);
+		t_assert_file(dst, p, want);
+		close(src);
+		close(dst);
+	}
+	free(p);
+}
+
+/* Cancel while walking a sparse file: the size covers every byte counted. */
+static void test_cancel_sparse(void **state)
+{
+	const struct layout *ly = &layouts[0];
+	unsigned int k;
+
+	(void)state;
+	for (k = 1; k <= 6; k++) {
+		int src = t_file_empty(0), dst = t_file_empty(0);
+		unsigned char *want = t_sparse_fill(src, ly->size, ly->is, ly->n, 45);
+		struct seen s = { .stop_at = k };
+		struct zc_opts o = opts(64 * 1024, &s);
+		struct zc_stats st;
+		ssize_t n;
+
+		o.progress = watch;
+		n = zc_transfer_opts(src, dst, &o, &st);
+		assert_true(n > 0 && (size_t)n <= ly->size);
+		assert_int_equal(n, s.last);
+		t_assert_file(dst, want, (size_t)n);
+		free(want);
+		close(src);
+		close(dst);
+	}
+}
+
+/* The struct that grows: older is fine, newer must be zero past what we know. */
+static void test_opts_size(void **state)
+{
+	unsigned char *p = t_pattern(10000, 47);
+	int src = t_file_with(p, 10000), dst = t_file_empty(0);
+	struct {
+		struct zc_opts o;
+		uint64_t future[4];
+	} big;
+	struct zc_opts o = opts(0, NULL);
+
+	(void)state;
+	memset(&big, 0, sizeof(big));
+	big.o = opts(0, NULL);
+	big.o.size = sizeof(big);
+	big.o.len = 100;
+	assert_int_equal(zc_transfer_opts(src, dst, &big.o, NULL), 100);
+	big.future[2] = 1;
+	assert_int_equal(zc_transfer_opts(src, dst, &big.o, NULL), -1);
+	assert_int_equal(errno, E2BIG);
+	o.size = 4097;
+	assert_int_equal(zc_transfer_opts(src, dst, &o, NULL), -1);
+	assert_int_equal(errno, E2BIG);
+	o.size = sizeof(o) - 1;
+	assert_int_equal(zc_transfer_opts(src, dst, &o, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(zc_transfer_opts(src, dst, NULL, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	o = opts(0, NULL);
+	o.src_off = -2;
+	assert_int_equal(zc_transfer_opts(src, dst, &o, NULL), -1);
+	assert_int_equal(errno, EINVAL);
+	/* Explicit offsets: the fds' own stay where they were. */
+	o = opts(0, NULL);
+	o.src_off = 5000;
+	o.dst_off = 0;
+	assert_int_equal(zc_transfer_opts(src, dst, &o, NULL), 5000);
+	assert_int_equal(lseek(src, 0, SEEK_CUR), 100);
+	assert_int_equal(lseek(dst, 0, SEEK_CUR), 100);
+	t_assert_file(dst, p + 5000, 5000);
+	free(p);
+	close(src);
+	close(dst);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +589,10 @@ int main(void)
 		cmocka_unit_test(test_holes_concurrent),
 		cmocka_unit_test(test_dense_and_empty),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_cancel_sparse),
+		cmocka_unit_test(test_opts_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
