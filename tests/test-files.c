@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/falloc.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -293,6 +294,11 @@ static void test_holes_concurrent(void **state)
 	close(src);
 }
 
+static int mount_small_tmpfs(const char *dir)
+{
+	return mount("zc-test", dir, "tmpfs", 0, "size=8m,mode=0700");
+}
+
 #define SNAP_SIZE 60001
 
 /* Read exactly len bytes from fd; whatever the writer has left there. */
@@ -409,6 +415,60 @@ static void test_dense_and_empty(void **state)
 	close(src);
 	close(dst);
 	close(e);
+}
+
+/*
+ * A sparse file on a nearly full tmpfs, copied to an O_APPEND file (the
+ * mmap_write path's pair): mapping its holes would need pages the tmpfs no
+ * longer has, and write() then said EFAULT, once taken for end of input.
+ * Every byte must arrive, and the source must not grow.
+ */
+static void test_full_tmpfs_source(void **state)
+{
+	char dir[] = "/tmp/zc-tmpfs.XXXXXX", path[64];
+	static const struct t_island ends[] = { { 0, MiB }, { 63 * MiB, MiB } };
+	unsigned char *want, *filler;
+	int src, fill, dst;
+	uint64_t blocks;
+	size_t f;
+
+	(void)state;
+	if (geteuid() != 0) {
+		fprintf(stderr, "# not root: cannot mount a small tmpfs, skipped\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	if (mount_small_tmpfs(dir) != 0) {
+		rmdir(dir);
+		fprintf(stderr, "# cannot mount tmpfs here, skipped\n");
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/sparse", dir);
+	src = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(src >= 0);
+	want = t_sparse_fill(src, 64 * MiB, ends, 2, 51);
+	snprintf(path, sizeof(path), "%s/filler", dir);
+	fill = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	filler = t_pattern(5 * MiB + MiB / 2, 52);
+	assert_int_equal(write(fill, filler, 5 * MiB + MiB / 2), 5 * MiB + MiB / 2);
+	blocks = t_allocated(src);
+	for (f = 0; f < NFORCED; f++) {
+		struct zc_stats st;
+
+		dst = t_file_empty(O_APPEND);
+		assert_int_equal(lseek(src, 0, SEEK_SET), 0);
+		assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, forced[f], &st), 64 * MiB);
+		assert_int_equal(st.error, 0);
+		t_assert_file(dst, want, 64 * MiB);
+		assert_int_equal(t_allocated(src), blocks);
+		close(dst);
+	}
+	close(fill);
+	close(src);
+	free(filler);
+	free(want);
+	assert_int_equal(umount(dir), 0);
+	rmdir(dir);
 }
 
 static struct zc_opts opts(uint64_t chunk, void *arg)
@@ -589,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_holes_concurrent),
 		cmocka_unit_test(test_dense_and_empty),
 		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_full_tmpfs_source),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_cancel_sparse),
