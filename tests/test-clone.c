@@ -40,7 +40,7 @@ static struct fs fss[] = {
 static char top[64];
 static unsigned char *data;
 
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
 	char cmd[512];
 	va_list ap;

@@ -202,6 +202,7 @@ static void test_walk_punch_unsupported(void **state)
 	struct zc_stats st;
 
 	(void)state;
+	assert_non_null(old);
 	memset(old, 0x5a, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_reset();
@@ -226,6 +227,7 @@ static void test_walk_punch_eio(void **state)
 	struct zc_stats st;
 
 	(void)state;
+	assert_non_null(old);
 	memset(old, 0x5a, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	assert_int_equal(lseek(dst, 0, SEEK_SET), 0);
@@ -281,6 +283,7 @@ static void test_walk_zeros_interrupted(void **state)
 	unsigned char *want = sparse_pair(&src, &dst), *old = malloc(SPARSE_SIZE);
 
 	(void)state;
+	assert_non_null(old);
 	memset(old, 0x77, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_reset();

@@ -163,6 +163,7 @@ static void test_holes_over_data(void **state)
 		size_t big = ly->size + 12345;
 		unsigned char *old = malloc(big);
 
+		assert_non_null(old);
 		memset(old, 0xab, big);
 		assert_int_equal(pwrite(dst, old, big, 0), (ssize_t)big);
 		assert_int_equal(zc_transfer(src, dst, ZC_ALL, 0), (ssize_t)ly->size);
@@ -188,6 +189,7 @@ static void test_holes_append(void **state)
 		unsigned char *exp = malloc(ly->size + 7);
 		uint64_t blocks = t_allocated(src);
 
+		assert_non_null(exp);
 		assert_int_equal(write(dst, "HEADER\n", 7), 7);
 		assert_int_equal(zc_transfer(src, dst, ZC_ALL, forced[f]), (ssize_t)ly->size);
 		memcpy(exp, "HEADER\n", 7);
@@ -328,6 +330,7 @@ static bool reader_sees_change(enum t_kind k, int src, const unsigned char *orig
 	bool changed;
 	ssize_t n;
 
+	assert_non_null(got);
 	t_stream_pair(k, fds);
 	if (r)
 		n = zc_region_transfer(r, 0, SNAP_SIZE, fds[1], NULL, flags, NULL);
