@@ -123,10 +123,13 @@ static int region_resize(struct zc_region *r, uint64_t size)
 	void *addr;
 	long e;
 
-	if (!r || !r->addr || r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
+	if (!r || !r->addr)
 		return -EINVAL;
+	/* The kind first: a SysV region has no fd, and that is not its caller's mistake. */
 	if (r->kind != ZC_REGION_POSIX && r->kind != ZC_REGION_MEMFD)
 		return -EOPNOTSUPP;
+	if (r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
+		return -EINVAL;
 	e = zc__region_check_size(size);
 	if (e == 0 && size > r->size)
 		e = zc__region_reserve(r->fd, size);

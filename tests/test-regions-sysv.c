@@ -188,6 +188,24 @@ static void test_rmid_while_attached(void **state)
 	assert_int_equal(shmctl(m.shmid, IPC_STAT, &ds), -1);
 }
 
+/* A segment has no descriptor to grow: the page promises EOPNOTSUPP, not EINVAL. */
+static void test_resize_unsupported(void **state)
+{
+	struct zc_region r;
+
+	(void)state;
+	assert_int_equal(zc_region_sysv_create(&r, t_rkey(5), 4096, 0, 0), 0);
+	memcpy(r.addr, "kept", 4);
+	expect_fail(zc_region_resize(&r, 8192), EOPNOTSUPP);
+	expect_fail(zc_region_resize(&r, 1024), EOPNOTSUPP);
+	assert_int_equal(r.size, 4096);
+	assert_memory_equal(r.addr, "kept", 4);
+	assert_int_equal(zc_region_remove(&r), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+	/* A closed region is not mapped: that stays EINVAL. */
+	expect_fail(zc_region_resize(&r, 8192), EINVAL);
+}
+
 static void pass_receiver(void *arg)
 {
 	int *sv = arg;
@@ -274,6 +292,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_two_processes_mode, t_regions_teardown),
 		cmocka_unit_test_teardown(test_open_or_create_race, t_regions_teardown),
 		cmocka_unit_test_teardown(test_rmid_while_attached, t_regions_teardown),
+		cmocka_unit_test_teardown(test_resize_unsupported, t_regions_teardown),
 		cmocka_unit_test_teardown(test_pass_sysv, t_regions_teardown),
 		cmocka_unit_test_teardown(test_limits, t_regions_teardown),
 	};
