@@ -321,6 +321,43 @@ static void test_bad_messages(void **state)
 	assert_int_equal(t_fd_count(), before);
 }
 
+/*
+ * A valid header whose message carries descriptors beyond the region's:
+ * the extras are closed and the region is taken (zc_region_send(3)). Eight
+ * are more than the receiver has room for, which the kernel reports with
+ * MSG_CTRUNC after closing what did not fit.
+ */
+static void test_extra_fds(void **state)
+{
+	int *sv = *state, fds[8], before, i;
+	struct zc_region r, got;
+	int n[] = { 2, 3, 8 };
+	char hdr[1024];
+	ssize_t len;
+
+	assert_int_equal(zc_region_memfd(&r, "extra", 12345, 0), 0);
+	memcpy(r.addr, "region", 6);
+	assert_int_equal(zc_region_send(sv[0], &r), 0);
+	len = t_recv_raw(sv[1], hdr, sizeof(hdr));
+	fds[0] = r.fd;
+	for (i = 1; i < 8; i++)
+		fds[i] = t_memfd_with("extra", 5);
+	before = t_fd_count();
+	for (i = 0; i < 3; i++) {
+		t_send_fds(sv[0], hdr, (size_t)len, fds, n[i]);
+		assert_int_equal(zc_region_recv(sv[1], &got, 0), 0);
+		assert_int_equal(got.kind, ZC_REGION_MEMFD);
+		assert_int_equal(got.size, 12345);
+		assert_memory_equal(got.addr, "region", 6);
+		assert_int_equal(t_fd_count(), before + 1);
+		assert_int_equal(zc_region_close(&got), 0);
+		assert_int_equal(t_fd_count(), before);
+	}
+	for (i = 1; i < 8; i++)
+		close(fds[i]);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
 static int open_pair(void **state)
 {
 	static int sv[2];
@@ -351,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsealed_reported, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_lying_size, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_bad_messages, open_pair, close_pair),
+		cmocka_unit_test_setup_teardown(test_extra_fds, open_pair, close_pair),
 	};
 
 	t_regions_init();

@@ -220,8 +220,10 @@ static void pass_receiver(void *arg)
 
 static void test_pass_sysv(void **state)
 {
-	struct zc_region r, lie;
-	int sv[2];
+	struct zc_region r, lie, got;
+	int sv[2], fds, fd;
+	char hdr[1024];
+	ssize_t len;
 
 	(void)state;
 	t_unix_pair(sv);
@@ -234,6 +236,20 @@ static void test_pass_sysv(void **state)
 	lie.size = 1 << 20;
 	assert_int_equal(zc_region_send(sv[0], &lie), 0);
 	expect_fail(zc_region_recv(sv[1], &lie, 0), EBADMSG);
+
+	/* A segment needs no fd: one that comes with its header is closed. */
+	fds = t_fd_count();
+	assert_int_equal(zc_region_send(sv[0], &r), 0);
+	len = t_recv_raw(sv[1], hdr, sizeof(hdr));
+	fd = t_memfd_with("extra", 5);
+	t_send_fds(sv[0], hdr, (size_t)len, &fd, 1);
+	close(fd);
+	assert_int_equal(zc_region_recv(sv[1], &got, 0), 0);
+	assert_int_equal(got.kind, ZC_REGION_SYSV);
+	assert_int_equal(got.fd, -1);
+	assert_memory_equal(got.addr, "answer", 6);
+	assert_int_equal(zc_region_close(&got), 0);
+	assert_int_equal(t_fd_count(), fds);
 	assert_int_equal(zc_region_remove(&r), 0);
 	assert_int_equal(zc_region_close(&r), 0);
 	close(sv[0]);
