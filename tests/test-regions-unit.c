@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -127,6 +129,104 @@ static void test_header_in_pieces(void **state)
 	close(sv[1]);
 }
 
+/*
+ * A mutex whose holder died (EOWNERDEAD) and who then unlocks it without
+ * repairing: the moment it becomes not recoverable. Another process's
+ * trylock that checked the library's state word just before reaches
+ * glibc's trylock, which leaves its thread id in the lock word
+ * (test-regions-sync: test_glibc_trylock_leaves_owner); a third process
+ * already waits in a plain lock by then. The library gives the word back
+ * and wakes the waiter, who gets ENOTRECOVERABLE instead of waiting forever.
+ */
+struct stale {
+	struct zc_mutex *m;
+	int go[2];
+	pid_t holder, waiter;
+};
+
+static void lock_and_die(void *arg)
+{
+	t_check(zc_mutex_lock(arg) == 0);
+}
+
+static void dirty_holder(void *arg)
+{
+	struct stale *s = arg;
+	char c;
+
+	t_check(zc_mutex_lock(s->m) == -1 && errno == EOWNERDEAD);
+	close(s->go[1]);
+	t_ready();
+	t_check(read(s->go[0], &c, 1) == 0);
+	t_check(zc_mutex_unlock(s->m) == 0);
+}
+
+/* Before the real trylock: the holder unlocks, the mutex is now not recoverable. */
+static void holder_unlocks(void *arg)
+{
+	struct stale *s = arg;
+
+	close(s->go[1]);
+	assert_int_equal(t_wait_exit(s->holder), 0);
+}
+
+static void plain_waiter(void *arg)
+{
+	struct stale *s = arg;
+
+	alarm(10);
+	t_check(pthread_mutex_lock((pthread_mutex_t *)s->m) == ENOTRECOVERABLE);
+}
+
+/* Between glibc's trylock and the release: a waiter comes and waits. */
+static void waiter_comes(void *arg)
+{
+	struct stale *s = arg;
+	int *word = &((pthread_mutex_t *)s->m)->__data.__lock;
+	int i;
+
+	assert_int_equal(*word & FUTEX_TID_MASK, gettid());
+	s->waiter = t_spawn(plain_waiter, s);
+	for (i = 0; i < 10000 && !(__atomic_load_n(word, __ATOMIC_ACQUIRE) & FUTEX_WAITERS); i++)
+		usleep(1000);
+	assert_true(*word & FUTEX_WAITERS);
+}
+
+static void lock_in_child(void *arg)
+{
+	alarm(10);
+	t_check(zc_mutex_lock(arg) == -1 && errno == ENOTRECOVERABLE);
+}
+
+static void test_trylock_releases_stale(void **state)
+{
+	struct stale s;
+	struct zc_region r;
+
+	(void)state;
+	assert_int_equal(zc_region_memfd(&r, "stale", 4096, 0), 0);
+	s.m = zc_region_mutex(&r, 0, ZC_LOCK_INIT);
+	assert_non_null(s.m);
+	assert_int_equal(t_wait_exit(t_spawn(lock_and_die, s.m)), 0);
+	assert_int_equal(pipe2(s.go, O_CLOEXEC), 0);
+	s.holder = t_spawn_ready(dirty_holder, &s);
+	close(s.go[0]);
+	t_fault_reset();
+	t_fault_add_fn("mutex_trylock", 1, holder_unlocks, &s);
+	t_fault_add_fn("gettid", 1, waiter_comes, &s);
+	assert_int_equal(zc_mutex_trylock(s.m), -1);
+	assert_int_equal(errno, ENOTRECOVERABLE);
+	assert_int_equal(t_fault_fired(), 2);
+	assert_int_equal(t_fault_calls(T_NR_futex_wake), 1);
+	t_fault_reset();
+	assert_int_equal(t_wait_exit(s.waiter), 0);
+	assert_int_equal(((pthread_mutex_t *)s.m)->__data.__lock, 0);
+	assert_int_equal(t_wait_exit(t_spawn(lock_in_child, s.m)), 0);
+	assert_int_equal(zc_mutex_lock(s.m), -1);
+	assert_int_equal(errno, ENOTRECOVERABLE);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +234,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_no_fallocate, t_regions_teardown),
 		cmocka_unit_test_teardown(test_flock_eintr, t_regions_teardown),
 		cmocka_unit_test_teardown(test_header_in_pieces, t_regions_teardown),
+		cmocka_unit_test_teardown(test_trylock_releases_stale, t_regions_teardown),
 	};
 
 	t_regions_init();
