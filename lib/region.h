@@ -21,6 +21,9 @@
 
 #define ZC__NAME_SIZE (ZC_REGION_NAME_MAX + 1)
 
+/* The name a stale region has in ZC__SHM_DIR while cleanup removes it. */
+#define ZC__CLEAN_PREFIX ".zcopy-rm-"
+
 /* region-name.c */
 int zc__shm_name(const char *name, char out[ZC__NAME_SIZE]);
 int zc__shm_path(const char *name, char *path, size_t size);

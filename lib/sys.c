@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -185,6 +186,12 @@ int zc__sys_linkat(int olddir, const char *oldpath, int newdir, const char *newp
 int zc__sys_unlinkat(int dir, const char *path, int flags)
 {
 	return ret(unlinkat(dir, path, flags));
+}
+
+int zc__sys_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath,
+		      unsigned int flags)
+{
+	return ret(renameat2(olddir, oldpath, newdir, newpath, flags));
 }
 
 int zc__sys_fstatat(int dir, const char *path, struct stat *st, int flags)

@@ -76,6 +76,9 @@ ZC_SYSCALL(linkat, int,
 	   (olddir, oldpath, newdir, newpath, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(unlinkat, int, (int dir, const char *path, int flags), (dir, path, flags), -1, -1,
 	   NULL, PLAIN)
+ZC_SYSCALL(renameat2, int,
+	   (int olddir, const char *oldpath, int newdir, const char *newpath, unsigned int flags),
+	   (olddir, oldpath, newdir, newpath, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(fstatat, int, (int dir, const char *path, struct stat *st, int flags),
 	   (dir, path, st, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(fchmod, int, (int fd, uint32_t mode), (fd, mode), fd, -1, NULL, PLAIN)

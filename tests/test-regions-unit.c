@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 
 #include "fault.h"
 #include "helpers.h"
+#include "region.h"
 #include "regions-helpers.h"
 
 static bool shm_exists(const char *name)
@@ -130,6 +132,94 @@ static void test_header_in_pieces(void **state)
 }
 
 /*
+ * zc_region_cleanup against a region replaced under its name: found() runs
+ * between the cleaner's check and its removal and replaces the stale region
+ * with a live one (test-regions-stale has that case alone). Here a third
+ * process also creates the name in the moment the cleaner has moved it
+ * aside, before it can put it back: the live region is then left nameless,
+ * the newest one keeps the name, and no private name stays behind.
+ */
+struct swap {
+	char name[96];
+	ino_t stale;
+	struct zc_region live, newest;
+};
+
+static void swap_live(const char *name, void *arg)
+{
+	struct swap *w = arg;
+	struct stat st;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	assert_int_equal(stat(path, &st), 0);
+	w->stale = st.st_ino;
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(zc_region_create(&w->live, name, 4096, 0, 0), 0);
+}
+
+static void create_newest(void *arg)
+{
+	struct swap *w = arg;
+
+	assert_int_equal(zc_region_create(&w->newest, w->name, 4096, 0, 0), 0);
+}
+
+static void test_cleanup_name_taken(void **state)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct swap w;
+	struct stat a, b;
+
+	(void)state;
+	t_rname(w.name, "unit-swap");
+	assert_int_equal(zc_region_create(&w.live, w.name, 4096, 0, 0), 0);
+	assert_int_equal(zc_region_close(&w.live), 0);	/* stale: nobody holds it */
+	t_fault_reset();
+	/* The 1st fstatat checks the name, the 2nd looks at what was moved aside. */
+	t_fault_add_fn("fstatat", 2, create_newest, &w);
+	assert_int_equal(zc_region_cleanup(w.name, 0, swap_live, &w), 0);
+	assert_int_equal(t_fault_fired(), 1);
+	t_fault_reset();
+	snprintf(path, sizeof(path), "/dev/shm/%s", w.name);
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(fstat(w.newest.fd, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(fstat(w.live.fd, &b), 0);
+	assert_int_equal(b.st_nlink, 0);
+	snprintf(tmp, sizeof(tmp), "/dev/shm/" ZC__CLEAN_PREFIX "%llx",
+		 (unsigned long long)w.stale);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(zc_region_close(&w.live), 0);
+	assert_int_equal(zc_region_remove(&w.newest), 0);
+	assert_int_equal(zc_region_close(&w.newest), 0);
+}
+
+/* A cleaner that died between its two steps left a stale region aside. */
+static void test_cleanup_left_aside(void **state)
+{
+	char name[96], path[PATH_MAX], aside[PATH_MAX];
+	struct zc_region r;
+	struct stat st;
+	bool left;
+	int n;
+
+	(void)state;
+	t_rname(name, "unit-aside");
+	assert_int_equal(zc_region_create(&r, name, 4096, 0, 0), 0);
+	assert_int_equal(fstat(r.fd, &st), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+	snprintf(path, sizeof(path), "/dev/shm/%s", name);
+	snprintf(aside, sizeof(aside), "/dev/shm/" ZC__CLEAN_PREFIX "%llx",
+		 (unsigned long long)st.st_ino);
+	assert_int_equal(rename(path, aside), 0);
+	n = zc_region_cleanup(strrchr(aside, '/') + 1, 0, NULL, NULL);
+	left = unlink(aside) == 0;	/* the sweep would not find it under this name */
+	assert_int_equal(n, 1);
+	assert_false(left);
+}
+
+/*
  * A mutex whose holder died (EOWNERDEAD) and who then unlocks it without
  * repairing: the moment it becomes not recoverable. Another process's
  * trylock that checked the library's state word just before reaches
@@ -235,6 +325,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_flock_eintr, t_regions_teardown),
 		cmocka_unit_test_teardown(test_header_in_pieces, t_regions_teardown),
 		cmocka_unit_test_teardown(test_trylock_releases_stale, t_regions_teardown),
+		cmocka_unit_test_teardown(test_cleanup_name_taken, t_regions_teardown),
+		cmocka_unit_test_teardown(test_cleanup_left_aside, t_regions_teardown),
 	};
 
 	t_regions_init();
