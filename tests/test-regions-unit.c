@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -129,6 +130,174 @@ static void test_header_in_pieces(void **state)
 	assert_int_equal(t_fd_count(), fds);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/*
+ * region-limit.c on a made-up machine: a tree with proc/meminfo,
+ * proc/self/cgroup and sys/fs/cgroup/... under a temporary root.
+ */
+#define MIB (1ull << 20)
+
+static char fake[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[PATH_MAX], *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", fake, rel);
+	for (p = strchr(path + strlen(fake) + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		assert_true(mkdir(path, 0700) == 0 || errno == EEXIST);
+		*p = '/';
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Into dir/file, where dir ends with a slash. */
+static void put_in(const char *dir, const char *file, const char *text)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "%s%s", dir, file);
+	put(rel, text);
+}
+
+static void put_bytes(const char *dir, const char *file, unsigned long long n)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu\n", n);
+	put_in(dir, file, text);
+}
+
+/* 8 GiB of memory, 4 GiB of it available, and swap as given (MiB). */
+static void put_meminfo(unsigned int swap_total, unsigned int swap_free)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "MemTotal:        8388608 kB\nMemFree:         1048576 kB\n"
+		 "MemAvailable:    4194304 kB\nBuffers:               0 kB\n"
+		 "SwapTotal:       %8u kB\nSwapFree:        %8u kB\n",
+		 swap_total * 1024, swap_free * 1024);
+	put("proc/meminfo", text);
+}
+
+static int make_fake(void **state)
+{
+	(void)state;
+	snprintf(fake, sizeof(fake), "/tmp/zcr-fits-XXXXXX");
+	assert_non_null(mkdtemp(fake));
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st;
+	(void)type;
+	(void)f;
+	return remove(path);
+}
+
+static int remove_fake(void **state)
+{
+	(void)state;
+	return nftw(fake, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void expect_fit(uint64_t size, int want)
+{
+	assert_int_equal(zc__region_fits_at(fake, size), want);
+}
+
+/* No cgroup limit: what the machine has available, swap included. */
+static void test_fits_machine(void **state)
+{
+	(void)state;
+	expect_fit(1ull << 60, 0);	/* nothing readable limits nothing */
+	put_meminfo(0, 0);
+	put("proc/self/cgroup", "0::/\n");
+	expect_fit(4096 * MIB, 0);
+	expect_fit(4096 * MIB + 1, -ENOMEM);
+	put_meminfo(2048, 1024);
+	expect_fit(5120 * MIB, 0);
+	expect_fit(5120 * MIB + 1, -ENOMEM);
+	/* Before Linux 3.14 there is no MemAvailable: no refusal on a guess. */
+	put("proc/meminfo", "MemTotal: 8388608 kB\nMemFree: 1024 kB\n");
+	expect_fit(1ull << 40, 0);
+}
+
+/* cgroup v2: every level up from the process's own, reclaimable cache, swap. */
+static void test_fits_v2(void **state)
+{
+	const char *b = "sys/fs/cgroup/a/b/";
+
+	(void)state;
+	put_meminfo(0, 0);
+	put("proc/self/cgroup", "0::/a/b\n");
+	put_bytes(b, "memory.max", 64 * MIB);
+	put_bytes(b, "memory.current", 10 * MIB);
+	put("sys/fs/cgroup/a/memory.max", "max\n");
+	put("sys/fs/cgroup/a/memory.current", "123456789\n");
+	expect_fit(54 * MIB, 0);
+	expect_fit(54 * MIB + 1, -ENOMEM);
+	/* File cache the cgroup can give back counts; its shmem (anon LRU) does not. */
+	put_in(b, "memory.stat",
+	       "anon 0\nfile 16777216\nshmem 8388608\ninactive_anon 8388608\n"
+	       "inactive_file 5242880\nactive_file 3145728\nunevictable 0\n");
+	expect_fit(62 * MIB, 0);
+	expect_fit(62 * MIB + 1, -ENOMEM);
+	/* Swap it may still use, no more than there is free. */
+	put_meminfo(1024, 100);
+	expect_fit(162 * MIB, 0);
+	expect_fit(162 * MIB + 1, -ENOMEM);
+	put_bytes(b, "memory.swap.max", 40 * MIB);
+	put_bytes(b, "memory.swap.current", 10 * MIB);
+	expect_fit(92 * MIB, 0);
+	expect_fit(92 * MIB + 1, -ENOMEM);
+	/* A tighter parent decides, whatever its child allows. */
+	put_bytes("sys/fs/cgroup/a/", "memory.max", 40 * MIB);
+	put_bytes("sys/fs/cgroup/a/", "memory.current", 30 * MIB);
+	put("sys/fs/cgroup/a/memory.swap.max", "0\n");
+	put("sys/fs/cgroup/a/memory.swap.current", "0\n");
+	expect_fit(10 * MIB, 0);
+	expect_fit(10 * MIB + 1, -ENOMEM);
+	/* Over its limit already (lowered under it): nothing more. */
+	put_bytes("sys/fs/cgroup/a/", "memory.current", 50 * MIB);
+	expect_fit(4096, -ENOMEM);
+}
+
+/* cgroup v1: memory has a hierarchy of its own, and memsw counts swap with it. */
+static void test_fits_v1(void **state)
+{
+	const char *x = "sys/fs/cgroup/memory/x/";
+
+	(void)state;
+	put_meminfo(1024, 512);
+	put("proc/self/cgroup", "12:pids:/p\n4:cpuset,memory,freezer:/x\n0::/u\n");
+	put_bytes("sys/fs/cgroup/memory/", "memory.limit_in_bytes", 9223372036854771712ull);
+	put_bytes("sys/fs/cgroup/memory/", "memory.usage_in_bytes", 6000 * MIB);
+	/* The v2 line's cgroup is not where memory is counted here. */
+	put_bytes("sys/fs/cgroup/u/", "memory.max", 4096);
+	put_bytes("sys/fs/cgroup/u/", "memory.current", 0);
+	put_bytes(x, "memory.limit_in_bytes", 100 * MIB);
+	put_bytes(x, "memory.usage_in_bytes", 30 * MIB);
+	put_in(x, "memory.stat",
+	       "cache 1\nactive_file 99999999\ninactive_file 99999999\n"
+	       "total_inactive_file 1048576\ntotal_active_file 1048576\n");
+	/* Memory and swap together: 150 MiB of which 30 MiB used, so 50 MiB of swap. */
+	put_bytes(x, "memory.memsw.limit_in_bytes", 150 * MIB);
+	put_bytes(x, "memory.memsw.usage_in_bytes", 30 * MIB);
+	expect_fit(70 * MIB, 0);
+	expect_fit(122 * MIB, 0);
+	expect_fit(122 * MIB + 1, -ENOMEM);
+	/* A path that leaves the mount is no cgroup of ours to read. */
+	put("proc/self/cgroup", "4:memory:/../x\n");
+	expect_fit(1024 * MIB, 0);
 }
 
 /*
@@ -277,7 +446,8 @@ static void waiter_comes(void *arg)
 
 	assert_int_equal(*word & FUTEX_TID_MASK, gettid());
 	s->waiter = t_spawn(plain_waiter, s);
-	for (i = 0; i < 10000 && !(__atomic_load_n(word, __ATOMIC_ACQUIRE) & FUTEX_WAITERS); i++)
+	for (i = 0; i < 10000 && !(__atomic_load_n(word, __ATOMIC_ACQUIRE) & FUTEX_WAITERS);
+	     i++)
 		usleep(1000);
 	assert_true(*word & FUTEX_WAITERS);
 }
@@ -325,6 +495,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_flock_eintr, t_regions_teardown),
 		cmocka_unit_test_teardown(test_header_in_pieces, t_regions_teardown),
 		cmocka_unit_test_teardown(test_trylock_releases_stale, t_regions_teardown),
+		cmocka_unit_test_setup_teardown(test_fits_machine, make_fake, remove_fake),
+		cmocka_unit_test_setup_teardown(test_fits_v2, make_fake, remove_fake),
+		cmocka_unit_test_setup_teardown(test_fits_v1, make_fake, remove_fake),
 		cmocka_unit_test_teardown(test_cleanup_name_taken, t_regions_teardown),
 		cmocka_unit_test_teardown(test_cleanup_left_aside, t_regions_teardown),
 	};
