@@ -215,7 +215,7 @@ static int take_region(struct zc_region *r, const struct wire *w, uint32_t flags
 
 static int region_recv(int sock, struct zc_region *r, uint32_t flags)
 {
-	struct wire w;
+	struct wire w = { 0 };	/* recv_wire fills it; cppcheck cannot see that */
 	int e;
 
 	if (flags & ~(ZC_REGION_RDONLY | ZC_REGION_NEED_SEALS))
