@@ -92,16 +92,23 @@ ZC_EXPORT int zc_region_load_fd(struct zc_region *r, int fd, uint32_t flags)
 
 static int region_load(struct zc_region *r, const char *path, uint32_t flags)
 {
-	int fd, e;
+	int fd, e = zc__region_begin(r);
 
-	if (!path)
-		return -EINVAL;
-	fd = zc__sys_open(path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		e = zc__region_begin(r);
-		return e < 0 ? e : fd;
-	}
-	e = zc__region_load_fd(r, fd, flags);
+	if (e == 0 && !path)
+		e = -EINVAL;
+	if (e < 0)
+		return e;
+	/*
+	 * O_NONBLOCK: opening a FIFO without a writer would wait for one
+	 * forever; this way it opens at once and load_fd refuses it. The flag
+	 * goes again before the region's own fd is made from this one.
+	 */
+	fd = zc__sys_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+	if (fd < 0)
+		return fd;
+	e = zc__sys_fcntl(fd, F_SETFL, 0);
+	if (e == 0)
+		e = zc__region_load_fd(r, fd, flags);
 	zc__sys_close(fd);
 	return e;
 }

@@ -33,7 +33,7 @@ int zc__memfd_new(const char *label, uint64_t size)
 
 	if (fd < 0 || size == 0)
 		return fd;
-	e = zc__region_reserve(fd, size);
+	e = zc__region_reserve(fd, 0, size);
 	if (e < 0) {
 		zc__sys_close(fd);
 		return e;

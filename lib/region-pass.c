@@ -107,11 +107,16 @@ ZC_EXPORT int zc_region_send(int sock, const struct zc_region *r)
 	return zc__ret(region_send(sock, r));
 }
 
-/* Keep the first fd that arrived in *fd, close any others; -EBADMSG if truncated. */
-static int take_fds(struct msghdr *m, int *fd)
+/*
+ * Keep the first fd that arrived in *fd and close any others: a region
+ * needs one, and an extra one is the sender's to regret, not a reason to
+ * refuse the region (zc_region_recv(3)). Descriptors past the room in the
+ * control buffer were closed by the kernel (MSG_CTRUNC); the first always
+ * fits.
+ */
+static void take_fds(struct msghdr *m, int *fd)
 {
 	struct cmsghdr *h;
-	int err = m->msg_flags & MSG_CTRUNC ? -EBADMSG : 0;
 	size_t i, n;
 	int f;
 
@@ -121,15 +126,12 @@ static int take_fds(struct msghdr *m, int *fd)
 		n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (i = 0; i < n; i++) {
 			memcpy(&f, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
-			if (*fd < 0) {
+			if (*fd < 0)
 				*fd = f;
-				continue;
-			}
-			zc__sys_close(f);
-			err = -EBADMSG;
+			else
+				zc__sys_close(f);
 		}
 	}
-	return err;
 }
 
 /* One whole header; the fds that came with its first byte land in *fd. */
@@ -140,7 +142,6 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 	union cmsg_fd c;
 	size_t got = 0;
 	ssize_t n;
-	int err = 0;
 
 	while (got < sizeof(*w)) {
 		iov.iov_base = (char *)w + got;
@@ -152,16 +153,13 @@ static int recv_wire(int sock, struct wire *w, int *fd)
 			continue;
 		if (n < 0)
 			return (int)n;
-		if (got == 0) {
-			int e = take_fds(&m, fd);
-
-			err = err ? err : e;
-		}
+		if (got == 0)
+			take_fds(&m, fd);
 		if (n == 0)
 			return got ? -EBADMSG : -ECONNRESET;
 		got += (size_t)n;
 	}
-	return err;
+	return 0;
 }
 
 /*
@@ -201,8 +199,12 @@ static int take_region(struct zc_region *r, const struct wire *w, uint32_t flags
 	r->kind = w->kind;
 	r->flags = (w->flags | flags) & ZC_REGION_RDONLY;
 	strlcpy(r->name, w->name, sizeof(r->name));
-	if (w->kind == ZC_REGION_SYSV)
-		return r->fd >= 0 ? -EBADMSG : zc__sysv_attach(r, w->shmid, w->size);
+	if (w->kind == ZC_REGION_SYSV) {
+		/* A segment needs no fd: one that came along is extra, like the others. */
+		if (r->fd >= 0)
+			zc__sys_close(r->fd);
+		return zc__sysv_attach(r, w->shmid, w->size);
+	}
 	if (!has_fd(w->kind) || r->fd < 0)
 		return -EBADMSG;
 	size = check_fd(r, w, flags);
@@ -213,7 +215,7 @@ static int take_region(struct zc_region *r, const struct wire *w, uint32_t flags
 
 static int region_recv(int sock, struct zc_region *r, uint32_t flags)
 {
-	struct wire w;
+	struct wire w = { 0 };	/* recv_wire fills it; cppcheck cannot see that */
 	int e;
 
 	if (flags & ~(ZC_REGION_RDONLY | ZC_REGION_NEED_SEALS))

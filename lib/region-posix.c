@@ -55,7 +55,7 @@ static int make_unnamed(struct zc_region *r, uint64_t size, uint32_t mode)
 	r->kind = ZC_REGION_POSIX;
 	e = zc__sys_fchmod(r->fd, mode);
 	if (e == 0)
-		e = zc__region_reserve(r->fd, size);
+		e = zc__region_reserve(r->fd, 0, size);
 	if (e < 0)
 		return e;
 	/* Without user xattrs (before Linux 6.6) the region just cannot be cleaned. */

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "region.h"
@@ -58,11 +60,29 @@ int zc__region_check_size(uint64_t size)
  * makes it. fallocate fails with ENOSPC here instead, and on tmpfs it
  * changes nothing when it fails, so a region that cannot grow keeps its size.
  * A filesystem without fallocate only gets its size set.
+ *
+ * The pages are charged to the caller's memory cgroup, whose limit is no
+ * ENOSPC but its OOM killer: a size the process cannot hold (less the have
+ * bytes it holds already) is refused first, with ENOMEM (region-limit.c).
  */
-int zc__region_reserve(int fd, uint64_t size)
+/* Whether the filesystem of fd (a sized tmpfs) lacks room for need bytes. */
+static bool fs_full(int fd, uint64_t need)
 {
-	int r = zc__sys_fallocate(fd, 0, 0, (int64_t)size);
+	struct statfs sf;
 
+	return zc__sys_fstatfs(fd, &sf) == 0 && sf.f_blocks &&
+	       need > (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize;
+}
+
+int zc__region_reserve(int fd, uint64_t have, uint64_t size)
+{
+	int r = size > have ? zc__region_fits(size - have) : 0;
+
+	/* A full /dev/shm stays ENOSPC, as fallocate says it, whatever the memory. */
+	if (r == -ENOMEM && fs_full(fd, size - have))
+		r = -ENOSPC;
+	if (r == 0)
+		r = zc__sys_fallocate(fd, 0, 0, (int64_t)size);
 	if (r == -EOPNOTSUPP)
 		r = zc__sys_ftruncate(fd, (int64_t)size);
 	return r;
@@ -113,23 +133,35 @@ ZC_EXPORT int zc_region_sync(struct zc_region *r, uint64_t off, uint64_t len, ui
 	return zc__ret(region_sync(r, off, len, flags));
 }
 
+/* Grow with space reserved like at create, for the pages the fd lacks. */
+static int grow(struct zc_region *r, uint64_t size)
+{
+	struct stat st;
+	int e = zc__sys_fstat(r->fd, &st);
+
+	return e < 0 ? e : zc__region_reserve(r->fd, (uint64_t)st.st_blocks * 512, size);
+}
+
 /*
- * Grow with space reserved like at create, or shrink; then move the mapping
- * to the new size. Shrinking is what makes other processes' loads past the
- * new end SIGBUS: a region handed out should be sealed against it.
+ * Grow or shrink, then move the mapping to the new size. Shrinking is what
+ * makes other processes' loads past the new end SIGBUS: a region handed out
+ * should be sealed against it.
  */
 static int region_resize(struct zc_region *r, uint64_t size)
 {
 	void *addr;
 	long e;
 
-	if (!r || !r->addr || r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
+	if (!r || !r->addr)
 		return -EINVAL;
+	/* The kind first: a SysV region has no fd, and that is not its caller's mistake. */
 	if (r->kind != ZC_REGION_POSIX && r->kind != ZC_REGION_MEMFD)
 		return -EOPNOTSUPP;
+	if (r->fd < 0 || (r->flags & ZC_REGION_PRIVATE))
+		return -EINVAL;
 	e = zc__region_check_size(size);
 	if (e == 0 && size > r->size)
-		e = zc__region_reserve(r->fd, size);
+		e = grow(r, size);
 	else if (e == 0 && size < r->size)
 		e = zc__sys_ftruncate(r->fd, (int64_t)size);
 	if (e < 0)

@@ -21,6 +21,9 @@
 
 #define ZC__NAME_SIZE (ZC_REGION_NAME_MAX + 1)
 
+/* The name a stale region has in ZC__SHM_DIR while cleanup removes it. */
+#define ZC__CLEAN_PREFIX ".zcopy-rm-"
+
 /* region-name.c */
 int zc__shm_name(const char *name, char out[ZC__NAME_SIZE]);
 int zc__shm_path(const char *name, char *path, size_t size);
@@ -31,8 +34,12 @@ int zc__region_end(struct zc_region *r, int e);
 void zc__region_reset(struct zc_region *r);
 int zc__region_close(struct zc_region *r);
 int zc__region_check_size(uint64_t size);
-int zc__region_reserve(int fd, uint64_t size);
+int zc__region_reserve(int fd, uint64_t have, uint64_t size);
 int zc__region_map_fd(struct zc_region *r, uint64_t size, bool shared);
+
+/* region-limit.c: 0, or -ENOMEM for more memory than the process can hold */
+int zc__region_fits(uint64_t size);
+int zc__region_fits_at(const char *root, uint64_t size);
 
 /* region-posix.c */
 int zc__region_unlink(const char *name);

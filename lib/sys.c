@@ -6,12 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -185,6 +188,12 @@ int zc__sys_unlinkat(int dir, const char *path, int flags)
 	return ret(unlinkat(dir, path, flags));
 }
 
+int zc__sys_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath,
+		      unsigned int flags)
+{
+	return ret(renameat2(olddir, oldpath, newdir, newpath, flags));
+}
+
 int zc__sys_fstatat(int dir, const char *path, struct stat *st, int flags)
 {
 	return ret(fstatat(dir, path, st, flags));
@@ -301,6 +310,17 @@ int zc__sys_mutex_unlock(pthread_mutex_t *m)
 int zc__sys_mutex_consistent(pthread_mutex_t *m)
 {
 	return ret_err(pthread_mutex_consistent(m));
+}
+
+int zc__sys_gettid(void)
+{
+	return ret(gettid());
+}
+
+/* Wake up to n waiters on a futex word that other processes may share. */
+int zc__sys_futex_wake(uint32_t *word, int n)
+{
+	return ret(syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0));
 }
 
 int zc__sys_sem_init(sem_t *s, unsigned int value)

@@ -76,6 +76,9 @@ ZC_SYSCALL(linkat, int,
 	   (olddir, oldpath, newdir, newpath, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(unlinkat, int, (int dir, const char *path, int flags), (dir, path, flags), -1, -1,
 	   NULL, PLAIN)
+ZC_SYSCALL(renameat2, int,
+	   (int olddir, const char *oldpath, int newdir, const char *newpath, unsigned int flags),
+	   (olddir, oldpath, newdir, newpath, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(fstatat, int, (int dir, const char *path, struct stat *st, int flags),
 	   (dir, path, st, flags), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(fchmod, int, (int fd, uint32_t mode), (fd, mode), fd, -1, NULL, PLAIN)
@@ -118,6 +121,8 @@ ZC_SYSCALL(mutex_lock, int, (pthread_mutex_t *m), (m), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(mutex_trylock, int, (pthread_mutex_t *m), (m), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(mutex_unlock, int, (pthread_mutex_t *m), (m), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(mutex_consistent, int, (pthread_mutex_t *m), (m), -1, -1, NULL, PLAIN)
+ZC_SYSCALL(gettid, int, (void), (), -1, -1, NULL, PLAIN)
+ZC_SYSCALL(futex_wake, int, (uint32_t *word, int n), (word, n), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(sem_init, int, (sem_t *s, unsigned int value), (s, value), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(sem_wait, int, (sem_t *s), (s), -1, -1, NULL, PLAIN)
 ZC_SYSCALL(sem_trywait, int, (sem_t *s), (s), -1, -1, NULL, PLAIN)

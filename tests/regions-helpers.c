@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,4 +205,46 @@ void t_kill(pid_t pid)
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+union t_cmsg {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int) * 8)];
+};
+
+ssize_t t_recv_raw(int sock, void *buf, size_t size)
+{
+	union t_cmsg c;
+	struct iovec iov = { buf, size };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+			    .msg_controllen = sizeof(c.buf) };
+	struct cmsghdr *h;
+	ssize_t len = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	size_t i;
+	int fd;
+
+	assert_true(len > 0);
+	for (h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+		for (i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
+	}
+	return len;
+}
+
+void t_send_fds(int sock, const void *buf, size_t len, const int *fds, int n)
+{
+	union t_cmsg c;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf };
+
+	assert_true(n >= 1 && n <= 8);
+	memset(&c, 0, sizeof(c));
+	m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+	c.h.cmsg_level = SOL_SOCKET;
+	c.h.cmsg_type = SCM_RIGHTS;
+	c.h.cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+	memcpy(CMSG_DATA(&c.h), fds, sizeof(int) * (size_t)n);
+	assert_int_equal(sendmsg(sock, &m, 0), (ssize_t)len);
 }

@@ -77,4 +77,12 @@ void t_kill(pid_t pid);
  */
 int t_race(void (*fn)(void *), void *arg, int gate[2], int n);
 
+/*
+ * A region's header as it went over the wire: t_recv_raw takes the bytes
+ * waiting on sock (closing any fd that came with them) and returns how
+ * many; t_send_fds sends such bytes again with n fds (at most 8) beside them.
+ */
+ssize_t t_recv_raw(int sock, void *buf, size_t size);
+void t_send_fds(int sock, const void *buf, size_t len, const int *fds, int n);
+
 #endif /* T_REGIONS_HELPERS_H */

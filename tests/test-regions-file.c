@@ -46,6 +46,51 @@ static void test_bad_args(void **state)
 	close(fd);
 }
 
+/*
+ * A FIFO nobody writes to: open(2) of it would wait for a writer forever.
+ * The child has an alarm, so a load that blocks fails the test.
+ */
+static void child_loads_fifo(void *arg)
+{
+	const char *path = arg;
+	int fds = t_fd_count();
+	struct zc_region r;
+
+	alarm(10);
+	t_check(zc_region_load(&r, path, 0) == -1 && errno == EINVAL);
+	t_check(zc_region_load(&r, path, ZC_REGION_COPY) == -1 && errno == EINVAL);
+	t_check(r.kind == ZC_REGION_NONE && r.fd == -1);
+	t_check(t_fd_count() == fds);
+}
+
+static void test_load_fifo(void **state)
+{
+	char dir[] = "/tmp/zcr-fifo-XXXXXX", path[64];
+	struct zc_region r;
+	int st, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	st = t_in_child(child_loads_fifo, path);
+	assert_int_equal(unlink(path), 0);
+
+	/* A regular file by path: its fd has the flags a plain open gives. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "plain", 5), 5);
+	close(fd);
+	assert_int_equal(zc_region_load(&r, path, 0), 0);
+	assert_int_equal(r.size, 5);
+	assert_memory_equal(r.addr, "plain", 5);
+	assert_int_equal(fcntl(r.fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_int_equal(zc_region_close(&r), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* The child loads the file too: it sees the parent's write, the parent sees its. */
 static void child_rewrites(void *arg)
 {
@@ -220,6 +265,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bad_args, t_regions_teardown),
+		cmocka_unit_test_teardown(test_load_fifo, t_regions_teardown),
 		cmocka_unit_test_teardown(test_load_shared, t_regions_teardown),
 		cmocka_unit_test_teardown(test_load_private_and_copy, t_regions_teardown),
 		cmocka_unit_test_teardown(test_load_empty, t_regions_teardown),

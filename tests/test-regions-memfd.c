@@ -8,8 +8,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -321,6 +323,75 @@ static void test_bad_messages(void **state)
 	assert_int_equal(t_fd_count(), before);
 }
 
+/*
+ * A valid header whose message carries descriptors beyond the region's:
+ * the extras are closed and the region is taken (zc_region_send(3)). Eight
+ * are more than the receiver has room for, which the kernel reports with
+ * MSG_CTRUNC after closing what did not fit.
+ */
+static void test_extra_fds(void **state)
+{
+	int *sv = *state, fds[8], before, i;
+	struct zc_region r, got;
+	int n[] = { 2, 3, 8 };
+	char hdr[1024];
+	ssize_t len;
+
+	assert_int_equal(zc_region_memfd(&r, "extra", 12345, 0), 0);
+	memcpy(r.addr, "region", 6);
+	assert_int_equal(zc_region_send(sv[0], &r), 0);
+	len = t_recv_raw(sv[1], hdr, sizeof(hdr));
+	fds[0] = r.fd;
+	for (i = 1; i < 8; i++)
+		fds[i] = t_memfd_with("extra", 5);
+	before = t_fd_count();
+	for (i = 0; i < 3; i++) {
+		t_send_fds(sv[0], hdr, (size_t)len, fds, n[i]);
+		assert_int_equal(zc_region_recv(sv[1], &got, 0), 0);
+		assert_int_equal(got.kind, ZC_REGION_MEMFD);
+		assert_int_equal(got.size, 12345);
+		assert_memory_equal(got.addr, "region", 6);
+		assert_int_equal(t_fd_count(), before + 1);
+		assert_int_equal(zc_region_close(&got), 0);
+		assert_int_equal(t_fd_count(), before);
+	}
+	for (i = 1; i < 8; i++)
+		close(fds[i]);
+	assert_int_equal(zc_region_close(&r), 0);
+}
+
+/*
+ * More memory than the machine has: ENOMEM before a page is taken, from
+ * every call that reserves. Without that check the memfd would take pages
+ * until the OOM killer came; in the child RLIMIT_FSIZE makes fallocate fail
+ * with EFBIG first, so a regression fails this test and not the machine.
+ */
+static void more_than_machine(void *arg)
+{
+	struct rlimit rl = { 1u << 30, 1u << 30 };
+	struct zc_region r;
+	char name[96];
+
+	(void)arg;
+	signal(SIGXFSZ, SIG_IGN);
+	t_check(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+	t_check(zc_region_memfd(&r, "huge", 1ull << 50, 0) == -1 && errno == ENOMEM);
+	t_check(r.kind == ZC_REGION_NONE && r.fd == -1);
+	t_check(zc_region_memfd(&r, "small", 4096, 0) == 0);
+	t_check(zc_region_resize(&r, 1ull << 50) == -1 && errno == ENOMEM);
+	t_check(r.size == 4096 && lseek(r.fd, 0, SEEK_END) == 4096);
+	t_check(zc_region_close(&r) == 0);
+	/* Bigger than /dev/shm too: that is ENOSPC, as a full /dev/shm always was. */
+	t_rname(name, "huge");
+	t_check(zc_region_create(&r, name, 1ull << 50, 0, 0) == -1 && errno == ENOSPC);
+}
+
+static void test_more_than_machine(void **state)
+{
+	(void)state;
+	assert_int_equal(t_wait_exit(t_spawn(more_than_machine, NULL)), 0);
+}
+
 static int open_pair(void **state)
 {
 	static int sv[2];
@@ -345,12 +416,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_memfd_basics, t_regions_teardown),
 		cmocka_unit_test_teardown(test_resize_sync, t_regions_teardown),
+		cmocka_unit_test_teardown(test_more_than_machine, t_regions_teardown),
 		cmocka_unit_test_setup_teardown(test_pass_memfd, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_pass_posix, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_sealed_receiver, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_unsealed_reported, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_lying_size, open_pair, close_pair),
 		cmocka_unit_test_setup_teardown(test_bad_messages, open_pair, close_pair),
+		cmocka_unit_test_setup_teardown(test_extra_fds, open_pair, close_pair),
 	};
 
 	t_regions_init();

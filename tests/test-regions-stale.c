@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +110,56 @@ static void test_killed_creator(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/*
+ * Between the cleaner's check that a name leads to the stale object and its
+ * removal, another process unlinks the name and creates a live region under
+ * it. found() runs at exactly that point, so it plays the other process.
+ */
+struct replace {
+	char name[128];
+	struct zc_region live;
+	int n;
+};
+
+static void replace_it(const char *name, void *arg)
+{
+	struct replace *p = arg;
+
+	p->n++;
+	assert_string_equal(name, p->name);
+	assert_int_equal(zc_region_unlink(name), 0);
+	assert_int_equal(zc_region_create(&p->live, name, 8192, 0, 0), 0);
+	memcpy(p->live.addr, "live", 4);
+}
+
+static void test_replaced_during_cleanup(void **state)
+{
+	struct replace p = { .n = 0 };
+	char path[PATH_MAX];
+	struct stat a, b;
+	struct zc_region o;
+
+	(void)state;
+	tagged(p.name, "replaced");
+	killed_creator(p.name);
+	assert_int_equal(zc_region_cleanup(prefix, 0, replace_it, &p), 0);
+	assert_int_equal(p.n, 1);
+	/* The name still leads to the live region, which is untouched. */
+	snprintf(path, sizeof(path), "/dev/shm/%s", p.name);
+	assert_int_equal(stat(path, &a), 0);
+	assert_int_equal(fstat(p.live.fd, &b), 0);
+	assert_true(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	assert_int_equal(zc_region_open(&o, p.name, 0), 0);
+	assert_int_equal(o.size, 8192);
+	assert_memory_equal(o.addr, "live", 4);
+	assert_int_equal(zc_region_close(&o), 0);
+	/* It is held, so a second pass leaves it alone too. */
+	assert_int_equal(zc_region_cleanup(prefix, 0, NULL, NULL), 0);
+	assert_true(exists(p.name));
+	assert_int_equal(zc_region_remove(&p.live), 0);
+	assert_int_equal(zc_region_close(&p.live), 0);
+}
+
 static void test_bad_prefix(void **state)
 {
 	(void)state;
@@ -124,6 +175,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_killed_creator, t_regions_teardown),
+		cmocka_unit_test_teardown(test_replaced_during_cleanup, t_regions_teardown),
 		cmocka_unit_test_teardown(test_bad_prefix, t_regions_teardown),
 	};
 

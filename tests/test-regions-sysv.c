@@ -188,6 +188,24 @@ static void test_rmid_while_attached(void **state)
 	assert_int_equal(shmctl(m.shmid, IPC_STAT, &ds), -1);
 }
 
+/* A segment has no descriptor to grow: the page promises EOPNOTSUPP, not EINVAL. */
+static void test_resize_unsupported(void **state)
+{
+	struct zc_region r;
+
+	(void)state;
+	assert_int_equal(zc_region_sysv_create(&r, t_rkey(5), 4096, 0, 0), 0);
+	memcpy(r.addr, "kept", 4);
+	expect_fail(zc_region_resize(&r, 8192), EOPNOTSUPP);
+	expect_fail(zc_region_resize(&r, 1024), EOPNOTSUPP);
+	assert_int_equal(r.size, 4096);
+	assert_memory_equal(r.addr, "kept", 4);
+	assert_int_equal(zc_region_remove(&r), 0);
+	assert_int_equal(zc_region_close(&r), 0);
+	/* A closed region is not mapped: that stays EINVAL. */
+	expect_fail(zc_region_resize(&r, 8192), EINVAL);
+}
+
 static void pass_receiver(void *arg)
 {
 	int *sv = arg;
@@ -202,8 +220,10 @@ static void pass_receiver(void *arg)
 
 static void test_pass_sysv(void **state)
 {
-	struct zc_region r, lie;
-	int sv[2];
+	struct zc_region r, lie, got;
+	int sv[2], fds, fd;
+	char hdr[1024];
+	ssize_t len;
 
 	(void)state;
 	t_unix_pair(sv);
@@ -216,6 +236,20 @@ static void test_pass_sysv(void **state)
 	lie.size = 1 << 20;
 	assert_int_equal(zc_region_send(sv[0], &lie), 0);
 	expect_fail(zc_region_recv(sv[1], &lie, 0), EBADMSG);
+
+	/* A segment needs no fd: one that comes with its header is closed. */
+	fds = t_fd_count();
+	assert_int_equal(zc_region_send(sv[0], &r), 0);
+	len = t_recv_raw(sv[1], hdr, sizeof(hdr));
+	fd = t_memfd_with("extra", 5);
+	t_send_fds(sv[0], hdr, (size_t)len, &fd, 1);
+	close(fd);
+	assert_int_equal(zc_region_recv(sv[1], &got, 0), 0);
+	assert_int_equal(got.kind, ZC_REGION_SYSV);
+	assert_int_equal(got.fd, -1);
+	assert_memory_equal(got.addr, "answer", 6);
+	assert_int_equal(zc_region_close(&got), 0);
+	assert_int_equal(t_fd_count(), fds);
 	assert_int_equal(zc_region_remove(&r), 0);
 	assert_int_equal(zc_region_close(&r), 0);
 	close(sv[0]);
@@ -274,6 +308,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_two_processes_mode, t_regions_teardown),
 		cmocka_unit_test_teardown(test_open_or_create_race, t_regions_teardown),
 		cmocka_unit_test_teardown(test_rmid_while_attached, t_regions_teardown),
+		cmocka_unit_test_teardown(test_resize_unsupported, t_regions_teardown),
 		cmocka_unit_test_teardown(test_pass_sysv, t_regions_teardown),
 		cmocka_unit_test_teardown(test_limits, t_regions_teardown),
 	};
