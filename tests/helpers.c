@@ -47,6 +47,15 @@ unsigned char *t_pattern(size_t len, uint32_t seed)
 	return p;
 }
 
+void *t_alloc(size_t len)
+{
+	void *p = malloc(len ? len : 1);
+
+	if (!p)
+		fail_msg("out of memory for %zu bytes", len);
+	return p;
+}
+
 static void write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

@@ -49,6 +49,9 @@ struct t_end {
 /* Deterministic pseudo-random bytes; the same seed gives the same bytes. */
 unsigned char *t_pattern(size_t len, uint32_t seed);
 
+/* malloc that fails the test instead of returning NULL. */
+void *t_alloc(size_t len);
+
 /* A fresh temporary file holding data[0, len), offset 0. */
 int t_file_with(const void *data, size_t len);
 /* A fresh empty temporary file opened with flags (O_RDWR is added). */

@@ -198,11 +198,10 @@ static void test_walk_lseek_fails(void **state)
 static void test_walk_punch_unsupported(void **state)
 {
 	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = malloc(SPARSE_SIZE);
+	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
 	struct zc_stats st;
 
 	(void)state;
-	assert_non_null(old);
 	memset(old, 0x5a, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_reset();
@@ -222,12 +221,11 @@ static void test_walk_punch_unsupported(void **state)
 static void test_walk_punch_eio(void **state)
 {
 	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = malloc(SPARSE_SIZE);
+	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
 	off_t end = data_end(src);
 	struct zc_stats st;
 
 	(void)state;
-	assert_non_null(old);
 	memset(old, 0x5a, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	assert_int_equal(lseek(dst, 0, SEEK_SET), 0);
@@ -280,10 +278,9 @@ static void test_walk_truncate_fails(void **state)
 static void test_walk_zeros_interrupted(void **state)
 {
 	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = malloc(SPARSE_SIZE);
+	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
 
 	(void)state;
-	assert_non_null(old);
 	memset(old, 0x77, SPARSE_SIZE);
 	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_reset();
