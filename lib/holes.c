@@ -48,18 +48,6 @@ bool zc__walks_holes(const struct zc__xfer *x)
 	return fl >= 0 && !(fl & O_APPEND);
 }
 
-static int end_advance(struct zc__end *e, uint64_t n)
-{
-	int64_t r;
-
-	if (e->off) {
-		*e->off += (int64_t)n;
-		return 0;
-	}
-	r = zc__sys_lseek(e->fd, (int64_t)n, SEEK_CUR);
-	return r < 0 ? (int)r : 0;
-}
-
 /* Zeros over [at, at + n) of dst, where punching a hole is not supported. */
 static int write_zeros(struct zc__xfer *x, int64_t at, uint64_t n)
 {
@@ -119,9 +107,9 @@ static int skip_hole(struct zc__xfer *x, struct walk *w, uint64_t n)
 	int r = clear_under(x, w->dst0 + (int64_t)x->moved, n, w->dst_size);
 
 	if (r == 0)
-		r = end_advance(&x->src, n);
+		r = zc__end_move(&x->src, (int64_t)n);
 	if (r == 0)
-		r = end_advance(&x->dst, n);
+		r = zc__end_move(&x->dst, (int64_t)n);
 	if (r < 0) {
 		x->err = -zc__blame(x, ZC_SIDE_DST, r);
 		return r;
@@ -180,8 +168,8 @@ static void set_size(struct zc__xfer *x, struct walk *w)
 	x->err = -zc__blame(x, ZC_SIDE_DST, r);
 	x->moved -= w->tail;
 	x->stats->holes -= w->tail;
-	end_advance(&x->src, 0 - w->tail);	/* n wraps to -tail: a step back */
-	end_advance(&x->dst, 0 - w->tail);
+	zc__end_move(&x->src, -(int64_t)w->tail);
+	zc__end_move(&x->dst, -(int64_t)w->tail);
 }
 
 static void walk(struct zc__xfer *x, struct walk *w, zc__copy_fn copy)

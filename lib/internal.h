@@ -178,6 +178,8 @@ static inline int zc__blame(struct zc__xfer *x, uint32_t side, int err)
 
 /* io.c: helpers the paths share */
 int64_t zc__end_pos(const struct zc__end *e);
+int zc__end_set(struct zc__end *e, int64_t pos);
+int zc__end_move(struct zc__end *e, int64_t n);
 int zc__src_rewind(struct zc__xfer *x, uint64_t n);
 int zc__wait_fd(int fd, short events);
 uint32_t zc__error_side(const struct zc__xfer *x, int err);

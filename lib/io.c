@@ -51,17 +51,33 @@ uint32_t zc__error_side(const struct zc__xfer *x, int err)
 	return ZC_SIDE_NONE;
 }
 
-/* Put n bytes that were read but never delivered back into the source. */
-int zc__src_rewind(struct zc__xfer *x, uint64_t n)
+/* Put an end's position at pos, or move it by n: its explicit offset or the fd's. */
+static int end_seek(struct zc__end *e, int64_t n, int whence)
 {
 	int64_t r;
 
-	if (x->src.off) {
-		*x->src.off -= (int64_t)n;
+	if (e->off) {
+		*e->off = whence == SEEK_SET ? n : *e->off + n;
 		return 0;
 	}
-	r = zc__sys_lseek(x->src.fd, -(int64_t)n, SEEK_CUR);
+	r = zc__sys_lseek(e->fd, n, whence);
 	return r < 0 ? (int)r : 0;
+}
+
+int zc__end_set(struct zc__end *e, int64_t pos)
+{
+	return end_seek(e, pos, SEEK_SET);
+}
+
+int zc__end_move(struct zc__end *e, int64_t n)
+{
+	return end_seek(e, n, SEEK_CUR);
+}
+
+/* Put n bytes that were read but never delivered back into the source. */
+int zc__src_rewind(struct zc__xfer *x, uint64_t n)
+{
+	return zc__end_move(&x->src, -(int64_t)n);
 }
 
 /*

@@ -14,18 +14,6 @@
 
 #include "internal.h"
 
-static int end_set(struct zc__end *e, int64_t pos)
-{
-	int64_t r;
-
-	if (e->off) {
-		*e->off = pos;
-		return 0;
-	}
-	r = zc__sys_lseek(e->fd, pos, SEEK_SET);
-	return r < 0 ? (int)r : 0;
-}
-
 ssize_t zc__path_clone(struct zc__xfer *x, uint64_t len)
 {
 	struct file_clone_range fcr = { .src_fd = x->src.fd };
@@ -45,9 +33,9 @@ ssize_t zc__path_clone(struct zc__xfer *x, uint64_t len)
 	if (r < 0)
 		return r;
 	/* Cloned: both ends move on, as a copy would have moved them. */
-	r = end_set(&x->src, src + (int64_t)n);
+	r = zc__end_set(&x->src, src + (int64_t)n);
 	if (r == 0)
-		r = end_set(&x->dst, dst + (int64_t)n);
+		r = zc__end_set(&x->dst, dst + (int64_t)n);
 	if (r < 0)
 		x->err = -r;
 	return (ssize_t)n;

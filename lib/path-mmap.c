@@ -24,18 +24,6 @@
 #define MADV_POPULATE_READ 22	/* Linux 5.14 */
 #endif
 
-static int src_advance(struct zc__xfer *x, int64_t pos)
-{
-	int64_t r;
-
-	if (x->src.off) {
-		*x->src.off = pos;
-		return 0;
-	}
-	r = zc__sys_lseek(x->src.fd, pos, SEEK_SET);
-	return r < 0 ? (int)r : 0;
-}
-
 /*
  * The kernel could not read the mapped page holding byte at. The file may
  * have shrunk (end of input: 0), a read of it may fail for real (that
@@ -111,7 +99,7 @@ ssize_t zc__path_mmap(struct zc__xfer *x, uint64_t len)
 	else
 		zc__blame(x, ZC_SIDE_DST, err);
 
-	r = src_advance(x, pos + (int64_t)done);
+	r = zc__end_set(&x->src, pos + (int64_t)done);
 	if (r < 0)
 		err = zc__blame(x, ZC_SIDE_SRC, -r);
 	if (done == 0)
