@@ -351,7 +351,10 @@ static int check_same_file(struct zc__xfer *x)
 	dst_pos = zc__end_pos(&x->dst);
 	if (src_pos < 0 || dst_pos < 0 || fl < 0)
 		return (int)(src_pos < 0 ? src_pos : dst_pos < 0 ? dst_pos : fl);
-	n = ZC_MIN(x->want, (uint64_t)ZC_MAX(x->src.st.st_size - src_pos, 0));
+	/* A block device has no st_size: judge it by len, as before. */
+	n = x->want;
+	if (x->src.type != ZC_FD_BLOCK)
+		n = ZC_MIN(n, (uint64_t)ZC_MAX(x->src.st.st_size - src_pos, 0));
 	if (n == 0)
 		return 0;
 	if (x->want == (uint64_t)SSIZE_MAX)

@@ -792,6 +792,18 @@ static void test_block_device(void **state)
 		t_assert_file(dst, data, size);
 		close(dst);
 	}
+	/* The same device on both sides: overlapping ranges are refused, whatever st_size says. */
+	{
+		int dev2 = open(path, O_RDWR | O_CLOEXEC);
+		uint64_t so = 0, dof = 4096;
+
+		assert_true(dev2 >= 0);
+		assert_int_equal(zc_transfer_at(dev, &so, dev2, &dof, 65536, 0, NULL), -1);
+		assert_int_equal(errno, EINVAL);
+		dof = 65536;
+		assert_int_equal(zc_transfer_at(dev, &so, dev2, &dof, 65536, 0, NULL), 65536);
+		close(dev2);
+	}
 	ioctl(dev, LOOP_CLR_FD, 0);
 	close(dev);
 	close(ctl);
