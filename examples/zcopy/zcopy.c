@@ -1,56 +1,66 @@
 // SPDX-License-Identifier: MIT
 /*
- * zcopy: copy SRC to DST through zc_transfer(), like cat or cp, and show
- * which way the kernel moved the bytes.
+ * zcopy: copy files and streams through zc_transfer(), like cp and cat, and
+ * show which way the kernel moved the bytes.
  *
- *   zcopy [-v] [-p] [--no-copy-file-range] [--no-splice] [--no-sendfile]
- *         [--no-mmap] SRC DST
+ *   zcopy [OPTION]... SRC DST
+ *   zcopy [OPTION]... SRC... DIR
+ *   zcopy [OPTION]... -t DIR SRC...
  *
- * SRC and DST are paths, or "-" for standard input and standard output.
- * See zcopy(1).
+ * "-" is standard input as a SRC and standard output as DST. See zcopy(1).
  */
 #define _GNU_SOURCE
-#include <bsd/libutil.h>
 #include <bsd/err.h>
+#include <bsd/libutil.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <zcopy.h>
+#include "cmd.h"
 
-#define EXIT_USAGE 2
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* With -p the copy goes in slices this big, so the bar can move between them. */
-#define PROGRESS_SLICE (8u << 20)
-#define PROGRESS_EVERY 0.1	/* seconds between redraws */
+/*
+ * With -p the copy goes in slices, so the line can move between them: 8 MiB
+ * of a file, 1 MiB of a stream, where each call waits for its slice to fill.
+ */
+#define PROGRESS_SLICE_FILE (8u << 20)
+#define PROGRESS_SLICE_STREAM (1u << 20)
 
-#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
+/* New files from standard input get what a shell redirection gives them. */
+#define STDIN_MODE 0666
 
 struct opts {
 	bool verbose;
 	bool progress;
-	unsigned int flags;
-	const char *src;
-	const char *dst;
+	bool no_target_dir;	/* -T */
+	bool several;		/* more than one SRC: name each in the -v report */
+	unsigned int flags;	/* ZC_* for zc_transfer() */
+	unsigned int sparse;	/* --sparse, --reflink: the last one given counts */
+	unsigned int reflink;
+	uint64_t length;	/* --length: bytes per SRC, UINT64_MAX for all */
+	uint64_t size;		/* -s: bytes -p expects, 0 if not given */
+	const char *target_dir;	/* -t */
 };
 
-struct progress {
-	bool on;
-	uint64_t total;
-	double start;
-	double drawn;	/* when the bar was last drawn */
+/* One SRC to one DST: the names as given ("-" for a standard fd) and the fds. */
+struct job {
+	const char *src;
+	const char *dst;
+	int in;
+	int out;
+	struct stat in_st;
 };
 
 enum {
@@ -58,11 +68,20 @@ enum {
 	OPT_NO_SPLICE,
 	OPT_NO_SENDFILE,
 	OPT_NO_MMAP,
+	OPT_LENGTH,
+	OPT_SPARSE,
+	OPT_REFLINK,
 };
 
 static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "progress", no_argument, NULL, 'p' },
+	{ "size", required_argument, NULL, 's' },
+	{ "length", required_argument, NULL, OPT_LENGTH },
+	{ "sparse", required_argument, NULL, OPT_SPARSE },
+	{ "reflink", optional_argument, NULL, OPT_REFLINK },
+	{ "target-directory", required_argument, NULL, 't' },
+	{ "no-target-directory", no_argument, NULL, 'T' },
 	{ "no-copy-file-range", no_argument, NULL, OPT_NO_CFR },
 	{ "no-splice", no_argument, NULL, OPT_NO_SPLICE },
 	{ "no-sendfile", no_argument, NULL, OPT_NO_SENDFILE },
@@ -72,205 +91,250 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void usage(FILE *f)
+/*
+ * The WHEN words of --sparse and --reflink, spelt as cp(1) spells them, and
+ * the flags each asks of zc_transfer(). A word cp has and the library does
+ * not offer is refused, not quietly ignored.
+ */
+static const struct when {
+	int opt;
+	const char *word;
+	unsigned int flags;
+} whens[] = {
+	{ OPT_SPARSE, "auto", 0 },
+	{ OPT_REFLINK, "auto", 0 },
+};
+
+static void usage(void)
 {
-	fprintf(f,
-		"Usage: zcopy [OPTION]... SRC DST\n"
-		"Copy SRC to DST (\"-\" for standard input or output) the cheapest way\n"
-		"the kernel allows.\n\n"
-		"  -v, --verbose          print the path used and the rate to stderr\n"
-		"  -p, --progress         show a progress bar on a terminal\n"
-		"      --no-copy-file-range, --no-splice, --no-sendfile, --no-mmap\n"
-		"                         do not use that path\n"
-		"  -h, --help             show this help and exit\n"
-		"  -V, --version          show the library version and exit\n");
+	printf("Usage: zcopy [OPTION]... SRC DST\n"
+	       "  or:  zcopy [OPTION]... SRC... DIR\n"
+	       "  or:  zcopy [OPTION]... -t DIR SRC...\n"
+	       "Copy SRC to DST, or each SRC into DIR, the cheapest way the kernel allows.\n"
+	       "SRC \"-\" is standard input, DST \"-\" standard output.\n\n"
+	       "  -v, --verbose              print the path used and the rate to stderr\n"
+	       "  -p, --progress             show progress on a terminal\n"
+	       "  -s, --size=SIZE            the size -p expects\n"
+	       "      --length=N             copy at most N bytes of each SRC\n"
+	       "      --sparse=WHEN          holes in DST: auto\n"
+	       "      --reflink[=WHEN]       share DST's blocks with SRC: auto\n"
+	       "  -t, --target-directory=DIR copy every SRC into DIR\n"
+	       "  -T, --no-target-directory  DST is a file, even a directory's name\n"
+	       "      --no-copy-file-range, --no-splice, --no-sendfile, --no-mmap\n"
+	       "                             do not use that path\n"
+	       "  -h, --help                 show this help and exit\n"
+	       "  -V, --version              show the library version and exit\n\n"
+	       "SIZE and N are bytes, or with a suffix k, M, G, T (powers of 1024).\n");
 }
 
-static const char *name_of(const char *path, bool out)
+/* Like cp: a word about what was wrong, a pointer to --help, status 1. */
+static _Noreturn void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static _Noreturn void bad_usage(const char *fmt, ...)
 {
-	if (strcmp(path, "-") != 0)
-		return path;
-	return out ? "standard output" : "standard input";
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vwarnx(fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "Try 'zcopy --help' for more information.\n");
+	exit(EXIT_FAILURE);
+}
+
+static uint64_t parse_size(const char *opt, const char *s)
+{
+	uint64_t n;
+
+	/* expand_number() takes "-1" for 2^64-1: only digits may lead. */
+	if (!isdigit((unsigned char)s[0]) || expand_number(s, &n) < 0)
+		bad_usage("invalid %s: '%s'", opt, s);
+	return n;
+}
+
+static unsigned int parse_when(int opt, const char *name, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(whens) / sizeof(whens[0]); i++)
+		if (whens[i].opt == opt && strcmp(whens[i].word, word) == 0)
+			return whens[i].flags;
+	bad_usage("invalid argument '%s' for '--%s'", word, name);
+}
+
+static bool parse_opt(int c, struct opts *o)
+{
+	switch (c) {
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'p':
+		o->progress = true;
+		break;
+	case 's':
+		o->size = parse_size("size", optarg);
+		break;
+	case OPT_LENGTH:
+		o->length = parse_size("length", optarg);
+		break;
+	case OPT_SPARSE:
+		o->sparse = parse_when(c, "sparse", optarg);
+		break;
+	case OPT_REFLINK:
+		/* As in cp, a bare --reflink means always. */
+		o->reflink = parse_when(c, "reflink", optarg ? optarg : "always");
+		break;
+	case 't':
+		o->target_dir = optarg;
+		break;
+	case 'T':
+		o->no_target_dir = true;
+		break;
+	case OPT_NO_CFR:
+		o->flags |= ZC_NO_COPY_FILE_RANGE;
+		break;
+	case OPT_NO_SPLICE:
+		o->flags |= ZC_NO_SPLICE;
+		break;
+	case OPT_NO_SENDFILE:
+		o->flags |= ZC_NO_SENDFILE;
+		break;
+	case OPT_NO_MMAP:
+		o->flags |= ZC_NO_MMAP;
+		break;
+	default:
+		return false;
+	}
+	return true;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "vphV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'p':
-			o->progress = true;
-			break;
-		case OPT_NO_CFR:
-			o->flags |= ZC_NO_COPY_FILE_RANGE;
-			break;
-		case OPT_NO_SPLICE:
-			o->flags |= ZC_NO_SPLICE;
-			break;
-		case OPT_NO_SENDFILE:
-			o->flags |= ZC_NO_SENDFILE;
-			break;
-		case OPT_NO_MMAP:
-			o->flags |= ZC_NO_MMAP;
-			break;
-		case 'h':
-			usage(stdout);
+	while ((c = getopt_long(argc, argv, "vps:t:ThV", long_opts, NULL)) != -1) {
+		if (parse_opt(c, o))
+			continue;
+		if (c == 'h') {
+			usage();
 			exit(EXIT_SUCCESS);
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("zcopy (libzcopy %s)\n", zc_version());
 			exit(EXIT_SUCCESS);
-		default:
-			usage(stderr);
-			exit(EXIT_USAGE);
 		}
+		bad_usage(NULL);
 	}
-	if (argc - optind != 2) {
-		warnx(argc - optind < 2 ? "missing operand" : "too many operands");
-		usage(stderr);
-		exit(EXIT_USAGE);
+	o->flags |= o->sparse | o->reflink;
+	if (o->target_dir && o->no_target_dir)
+		bad_usage("cannot combine --target-directory (-t) and --no-target-directory (-T)");
+	if (optind == argc)
+		bad_usage("missing file operand");
+	if (!o->target_dir && argc - optind == 1)
+		bad_usage("missing destination file operand after '%s'", argv[optind]);
+	if (o->no_target_dir && argc - optind > 2)
+		bad_usage("extra operand '%s'", argv[optind + 2]);
+}
+
+static bool is_std(const char *name)
+{
+	return strcmp(name, "-") == 0;
+}
+
+static const char *src_name(const struct job *j)
+{
+	return is_std(j->src) ? "standard input" : j->src;
+}
+
+static const char *dst_name(const struct job *j)
+{
+	return is_std(j->dst) ? "standard output" : j->dst;
+}
+
+/* Standard fds found closed at start; each holds a placeholder since. */
+static bool std_closed[3];
+
+/*
+ * The next open() would reuse a closed 0, 1 or 2: the output file would
+ * become standard input, or the messages meant for stderr would go into it.
+ * Park an O_PATH fd there, on which every read and write fails with EBADF,
+ * and remember that "-" means a closed fd, which cat reports as EBADF.
+ */
+static void park_std_fds(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		std_closed[fd] = true;
+		/* The lowest free fd is this one: those below it are open. */
+		if (open("/", O_PATH | O_CLOEXEC) != fd)
+			exit(EXIT_FAILURE);
 	}
-	o->src = argv[optind];
-	o->dst = argv[optind + 1];
 }
 
-static double now(void)
+static int fail(int err, const char *name)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	warnc(err, "%s", name);
+	return -1;
 }
 
-/* "4.8M", "512B": sizes in the style of ls -h, at most four characters. */
-#define HUMAN_LEN 5
-
-static const char *human(char buf[HUMAN_LEN], uint64_t n)
+static int open_src(struct job *j)
 {
-	if (humanize_number(buf, HUMAN_LEN, (int64_t)n, "", HN_AUTOSCALE,
-			    HN_B | HN_DECIMAL | HN_NOSPACE) < 0)
-		snprintf(buf, HUMAN_LEN, "?");
-	return buf;
+	if (is_std(j->src)) {
+		if (std_closed[STDIN_FILENO])
+			return fail(EBADF, src_name(j));
+		j->in = STDIN_FILENO;
+	} else {
+		j->in = open(j->src, O_RDONLY | O_CLOEXEC);
+		if (j->in < 0)
+			return fail(errno, j->src);
+	}
+	if (fstat(j->in, &j->in_st) < 0)
+		return fail(errno, src_name(j));
+	/* zc_transfer() refuses it too, but DST would be truncated by then. */
+	if (S_ISDIR(j->in_st.st_mode))
+		return fail(EISDIR, src_name(j));
+	return 0;
 }
 
-static int term_width(void)
+/* Like cp: the source's permission bits, less the umask that open() applies. */
+static mode_t new_mode(const struct job *j)
 {
-	struct winsize ws;
-
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
-		return ws.ws_col;
-	return 80;
+	if (is_std(j->src))
+		return STDIN_MODE;
+	return j->in_st.st_mode & (S_IRWXU | S_IRWXG | S_IRWXO);
 }
 
-/* A bar is only worth drawing on a terminal, for an input of known size. */
-static void progress_init(struct progress *pg, const struct opts *o, int in)
+/*
+ * Opened without O_TRUNC: an existing DST is cut only once it is known not
+ * to be SRC itself, which would lose the data before the first byte is read.
+ */
+static int open_dst(struct job *j)
 {
 	struct stat st;
-	off_t pos;
 
-	pg->start = now();
-	if (!o->progress || !isatty(STDERR_FILENO) || fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
-		return;
-	pos = lseek(in, 0, SEEK_CUR);
-	if (pos < 0 || pos >= st.st_size)
-		return;
-	pg->total = (uint64_t)(st.st_size - pos);
-	pg->on = true;
-}
-
-static void progress_draw(struct progress *pg, uint64_t done, bool last)
-{
-	double t = now(), secs = t - pg->start;
-	char a[HUMAN_LEN], b[HUMAN_LEN], r[HUMAN_LEN], eta[24] = "--:--", text[80];
-	uint64_t rate = secs > 0 ? (uint64_t)((double)done / secs) : 0;
-	char bar[512];
-	int pct, width, fill;
-
-	if (!pg->on || (!last && t - pg->drawn < PROGRESS_EVERY))
-		return;
-	pg->drawn = t;
-	if (done > pg->total)
-		done = pg->total;	/* the file grew while being copied */
-	pct = (int)(done * 100 / pg->total);
-	if (done == pg->total) {
-		snprintf(eta, sizeof(eta), "0:00");
-	} else if (rate) {
-		uint64_t left = (pg->total - done) / rate;
-
-		snprintf(eta, sizeof(eta), "%" PRIu64 ":%02u", left / 60, (unsigned int)(left % 60));
+	if (is_std(j->dst)) {
+		if (std_closed[STDOUT_FILENO])
+			return fail(EBADF, dst_name(j));
+		j->out = STDOUT_FILENO;
+	} else {
+		j->out = open(j->dst, O_WRONLY | O_CREAT | O_CLOEXEC, new_mode(j));
+		if (j->out < 0)
+			return fail(errno, j->dst);
 	}
-	snprintf(text, sizeof(text), " %3d%% %s/%s %s/s ETA %s", pct, human(a, done),
-		 human(b, pg->total), human(r, rate), eta);
-	width = CLAMP(term_width() - (int)strlen(text) - 3, 10, (int)sizeof(bar) - 1);
-	fill = (int)(done * (uint64_t)width / pg->total);
-	memset(bar, '#', (size_t)fill);
-	memset(bar + fill, ' ', (size_t)(width - fill));
-	bar[width] = '\0';
-	fprintf(stderr, "\r[%s]%s\033[K", bar, text);
-	if (last)
-		fputc('\n', stderr);
-	fflush(stderr);
-}
-
-/* Fold one call's stats into the running total, keeping each path once. */
-static void merge(struct zc_stats *sum, const struct zc_stats *st)
-{
-	uint32_t i, j;
-
-	sum->bytes += st->bytes;
-	sum->syscalls += st->syscalls;
-	sum->error = st->error;
-	if (st->npaths)
-		sum->path = st->path;
-	sum->src_type = st->src_type;
-	sum->dst_type = st->dst_type;
-	for (i = 0; i < st->npaths; i++) {
-		for (j = 0; j < sum->npaths && sum->paths[j] != st->paths[i]; j++)
-			;
-		if (j == sum->npaths && j < ZC_STATS_MAX)
-			sum->paths[sum->npaths++] = st->paths[i];
+	if (fstat(j->out, &st) < 0)
+		return fail(errno, dst_name(j));
+	if (S_ISREG(st.st_mode) && S_ISREG(j->in_st.st_mode) &&
+	    st.st_dev == j->in_st.st_dev && st.st_ino == j->in_st.st_ino) {
+		warnx("%s and %s are the same file", src_name(j), dst_name(j));
+		return -1;
 	}
-	for (i = 0; i < st->nfallbacks; i++) {
-		for (j = 0; j < sum->nfallbacks; j++)
-			if (sum->fallback_path[j] == st->fallback_path[i] &&
-			    sum->fallback_errno[j] == st->fallback_errno[i])
-				break;
-		if (j == sum->nfallbacks && j < ZC_STATS_MAX) {
-			sum->fallback_path[j] = st->fallback_path[i];
-			sum->fallback_errno[j] = st->fallback_errno[i];
-			sum->nfallbacks++;
-		}
-	}
-}
-
-static const char *errno_name(int err)
-{
-	const char *name = strerrorname_np(err);
-
-	return name ? name : "unknown error";
-}
-
-static void report(const struct zc_stats *sum, double secs)
-{
-	char a[HUMAN_LEN], r[HUMAN_LEN];
-	uint32_t i;
-
-	fprintf(stderr, "zcopy: path ");
-	for (i = 0; i < sum->npaths; i++)
-		fprintf(stderr, "%s%s", i ? "," : "", zc_path_name(sum->paths[i]));
-	fprintf(stderr, "%s (%s -> %s)\n", sum->npaths ? "" : "none",
-		zc_fd_type_name(sum->src_type), zc_fd_type_name(sum->dst_type));
-	for (i = 0; i < sum->nfallbacks; i++)
-		fprintf(stderr, "zcopy: fell back from %s: %s\n",
-			zc_path_name(sum->fallback_path[i]),
-			errno_name(sum->fallback_errno[i]));
-	if (secs < 1e-6)
-		secs = 1e-6;
-	fprintf(stderr, "zcopy: %" PRIu64 " bytes (%s) in %.3f s, %s/s\n", sum->bytes,
-		human(a, sum->bytes), secs, human(r, (uint64_t)((double)sum->bytes / secs)));
+	if (!is_std(j->dst) && S_ISREG(st.st_mode) && ftruncate(j->out, 0) < 0)
+		return fail(errno, j->dst);
+	return 0;
 }
 
 /* A non-blocking end said EAGAIN: wait until both ends can go on. */
@@ -289,25 +353,38 @@ static int wait_ready(int in, int out)
 	return 0;
 }
 
+static size_t slice(const struct job *j, const struct progress *pg, uint64_t left)
+{
+	uint64_t want = ZC_ALL;
+
+	if (pg->on)
+		want = S_ISREG(j->in_st.st_mode) ? PROGRESS_SLICE_FILE : PROGRESS_SLICE_STREAM;
+	return (size_t)MIN(want, left);
+}
+
 /*
- * Move everything from in to out; returns 0, or -1 with errno. A call that
+ * Move SRC to DST, up to --length; returns 0, or -1 with errno. A call that
  * moved fewer bytes than asked without an error has met the end of the input.
  */
-static int copy(int in, int out, const struct opts *o, struct zc_stats *sum,
+static int copy(const struct opts *o, const struct job *j, struct zc_stats *sum,
 		struct progress *pg)
 {
-	size_t want = pg->on ? PROGRESS_SLICE : ZC_ALL;
+	uint64_t left = o->length;
 	struct zc_stats st;
+	size_t want;
 	ssize_t n;
 
-	for (;;) {
-		n = zc_transfer_ex(in, out, want, o->flags, &st);
-		merge(sum, &st);
+	while (left) {
+		want = slice(j, pg, left);
+		n = zc_transfer_ex(j->in, j->out, want, o->flags, &st);
+		stats_merge(sum, &st);
 		progress_draw(pg, sum->bytes, false);
+		if (n > 0)
+			left -= (uint64_t)n;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (n < 0 || st.error == EAGAIN || st.error == EINTR) {
-			if (wait_ready(in, out) < 0)
+			if (wait_ready(j->in, j->out) < 0)
 				return -1;
 			continue;
 		}
@@ -316,8 +393,25 @@ static int copy(int in, int out, const struct opts *o, struct zc_stats *sum,
 			return -1;
 		}
 		if ((size_t)n < want)
-			return 0;
+			break;
 	}
+	return 0;
+}
+
+/* What -p expects: -s, else what is left of a regular file; never past --length. */
+static uint64_t expected(const struct opts *o, const struct job *j)
+{
+	uint64_t size = o->size;
+	off_t pos;
+
+	if (!size && S_ISREG(j->in_st.st_mode)) {
+		pos = lseek(j->in, 0, SEEK_CUR);
+		if (pos >= 0 && pos < j->in_st.st_size)
+			size = (uint64_t)(j->in_st.st_size - pos);
+	}
+	if (o->length != UINT64_MAX && (!size || size > o->length))
+		size = o->length;
+	return size;
 }
 
 /*
@@ -341,90 +435,129 @@ static void end_on_epipe(void)
 }
 
 /* Errors only writing can give are DST's; anything else is blamed on SRC. */
-static bool write_side(int err)
+static bool dst_failed(int err)
 {
 	return err == EPIPE || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
 }
 
-static int open_src(const struct opts *o)
-{
-	int fd = strcmp(o->src, "-") == 0 ? STDIN_FILENO : open(o->src, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		warn("%s", o->src);
-	return fd;
-}
-
-/* Copying a file onto itself would truncate it before the first byte is read. */
-static bool same_file(int in, const struct opts *o)
-{
-	struct stat a, b;
-	int r;
-
-	if (fstat(in, &a) < 0 || !S_ISREG(a.st_mode))
-		return false;
-	r = strcmp(o->dst, "-") == 0 ? fstat(STDOUT_FILENO, &b) : stat(o->dst, &b);
-	return r == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-static int open_dst(const struct opts *o)
-{
-	int fd;
-
-	if (strcmp(o->dst, "-") == 0)
-		return STDOUT_FILENO;
-	fd = open(o->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0)
-		warn("%s", o->dst);
-	return fd;
-}
-
-static int run(const struct opts *o)
+static int transfer(const struct opts *o, const struct job *j)
 {
 	struct zc_stats sum = { 0 };
-	struct progress pg = { 0 };
-	int in, out, r, err, status = EXIT_FAILURE;
+	struct progress pg;
+	int r, err;
 
-	in = open_src(o);
-	if (in < 0)
-		return EXIT_FAILURE;
-	if (same_file(in, o)) {
-		warnx("%s and %s are the same file", name_of(o->src, false),
-		      name_of(o->dst, true));
-		goto close_in;
-	}
-	out = open_dst(o);
-	if (out < 0)
-		goto close_in;
-	progress_init(&pg, o, in);
-	r = copy(in, out, o, &sum, &pg);
+	progress_start(&pg, o->progress, o->progress ? expected(o, j) : 0);
+	r = copy(o, j, &sum, &pg);
 	err = errno;
 	progress_draw(&pg, sum.bytes, true);
+	if (o->verbose && o->several)
+		fprintf(stderr, "zcopy: %s -> %s\n", src_name(j), dst_name(j));
 	if (o->verbose)
 		report(&sum, now() - pg.start);
-	if (r < 0 && err == EPIPE)
-		end_on_epipe();
-	if (r < 0 && write_side(err))
-		warnc(err, "%s", name_of(o->dst, true));
-	else if (r < 0)
-		warnc(err, "%s", name_of(o->src, false));
-	else
-		status = EXIT_SUCCESS;
-	if (out != STDOUT_FILENO && close(out) < 0 && status == EXIT_SUCCESS) {
-		/* NFS and friends report a failed write back only here. */
-		warn("%s", o->dst);
-		status = EXIT_FAILURE;
+	if (r == 0)
+		return 0;
+	if (dst_failed(err)) {
+		if (err == EPIPE)
+			end_on_epipe();
+		return fail(err, dst_name(j));
 	}
-close_in:
-	if (in != STDIN_FILENO)
-		close(in);
+	return fail(err, src_name(j));
+}
+
+static int copy_file(const struct opts *o, const char *src, const char *dst)
+{
+	struct job j = { .src = src, .dst = dst, .in = -1, .out = -1 };
+	int r;
+
+	r = open_src(&j);
+	if (r == 0)
+		r = open_dst(&j);
+	if (r == 0)
+		r = transfer(o, &j);
+	if (j.in > STDERR_FILENO)
+		close(j.in);
+	/* NFS and friends report a failed write back only at close. */
+	if (j.out > STDERR_FILENO && close(j.out) < 0 && r == 0)
+		r = fail(errno, j.dst);
+	return r;
+}
+
+/* "a/b/" -> "b": the name cp gives a source's copy in a directory. */
+static const char *base_name(const char *path, size_t *len)
+{
+	const char *end = path + strlen(path), *start;
+
+	while (end > path + 1 && end[-1] == '/')
+		end--;
+	start = end;
+	while (start > path && start[-1] != '/')
+		start--;
+	*len = (size_t)(end - start);
+	return start;
+}
+
+static int copy_into(const struct opts *o, const char *src, const char *dir)
+{
+	const char *base;
+	char *dst;
+	size_t len;
+	int r;
+
+	if (is_std(src)) {
+		warnx("standard input has no name to give its copy in %s", dir);
+		return -1;
+	}
+	base = base_name(src, &len);
+	if (asprintf(&dst, "%s/%.*s", dir, (int)len, base) < 0)
+		return fail(errno, src);
+	r = copy_file(o, src, dst);
+	free(dst);
+	return r;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !is_std(path) && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where several sources or -t must go: says why it cannot be DIR. */
+static int check_dir(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return fail(errno, path);
+	return S_ISDIR(st.st_mode) ? 0 : fail(ENOTDIR, path);
+}
+
+/* Like cp: every SRC is tried, and any that failed makes the status 1. */
+static int run(struct opts *o, char **ops, int nops)
+{
+	const char *dst = o->target_dir ? o->target_dir : ops[--nops];
+	bool into = o->target_dir || (!o->no_target_dir && is_dir(dst));
+	int i, status = EXIT_SUCCESS;
+
+	/* Several into standard output go one after another, as with cat. */
+	if ((o->target_dir || (nops > 1 && !is_std(dst))) && check_dir(dst) < 0)
+		return EXIT_FAILURE;
+	if (is_std(dst) && std_closed[STDOUT_FILENO]) {
+		fail(EBADF, "standard output");
+		return EXIT_FAILURE;
+	}
+	o->several = nops > 1;
+	for (i = 0; i < nops; i++)
+		if ((into ? copy_into(o, ops[i], dst) : copy_file(o, ops[i], dst)) < 0)
+			status = EXIT_FAILURE;
 	return status;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { 0 };
+	struct opts o = { .length = UINT64_MAX };
 
+	park_std_fds();
 	parse_args(argc, argv, &o);
-	return run(&o);
+	return run(&o, argv + optind, argc - optind);
 }
