@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Install libzcopy into a prefix inside the build tree and use it the ways
-# users do: a program built out of tree with only pkg-config, the static
-# archive, and the source as a meson subproject.
+# users do: a program built out of tree with only pkg-config (from make or
+# CMake), the static archive, the install tree moved elsewhere, and the
+# source as a meson subproject that keeps to itself.
 set -euo pipefail
 
-src=$1 work=$2
-shift 2
+src=$1 work=$2 version=$3
+shift 3
 meson=("$@")
 prefix=$work/prefix
 
@@ -41,8 +42,14 @@ nm --defined-only "$prefix/lib/libzcopy.a" | grep -w 'T zc_transfer' >/dev/null 
 
 # Out of tree, with only what pkg-config says.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
-[ "$(pkg-config --modversion zcopy)" = "$(sed -n 's/^#define ZC_VERSION_MAJOR //p' \
-	"$src/include/zcopy.h")".0.0 ] || fail "zcopy.pc has version $(pkg-config --modversion zcopy)"
+[ "$(pkg-config --modversion zcopy)" = "$version" ] ||
+	fail "zcopy.pc has version $(pkg-config --modversion zcopy), meson $version"
+grep -Eq '^URL: https?://[^ ]+$' "$prefix/lib/pkgconfig/zcopy.pc" || fail "zcopy.pc has no URL"
+grep -Eq '^Description: .{20,}' "$prefix/lib/pkgconfig/zcopy.pc" || fail "zcopy.pc: no description"
+# The archive needs libbsd; the shared library brings it along by itself.
+[ "$(pkg-config --print-requires-private zcopy)" = libbsd ] ||
+	fail "zcopy.pc requires privately '$(pkg-config --print-requires-private zcopy)', not libbsd"
+[ -z "$(pkg-config --print-requires zcopy)" ] || fail "zcopy.pc requires libbsd publicly"
 read -ra cflags <<<"$(pkg-config --cflags zcopy)"
 read -ra libs <<<"$(pkg-config --libs zcopy)"
 cc "$src/tests/install/prog.c" "${cflags[@]}" "${libs[@]}" -o prog-shared
@@ -65,15 +72,80 @@ cmp -s data out || fail "prog-static copied the wrong bytes"
 LD_LIBRARY_PATH=$prefix/lib "$prefix/bin/zcopy" data copy || fail "installed zcopy"
 cmp -s data copy || fail "installed zcopy copied the wrong bytes"
 
-# As a subproject: subprojects/zcopy is this source tree.
-mkdir -p consumer/subprojects
-cp "$src/tests/install/consumer/meson.build" consumer/
+# The install tree moved elsewhere, as an unpacked archive is: zcopy.pc finds
+# the headers and libraries from where it lies now.
+cp -a "$prefix" moved
+rm -rf "$prefix"
+export PKG_CONFIG_PATH=$work/moved/lib/pkgconfig
+[[ "$(pkg-config --cflags zcopy)" == *"$work/moved/"* ]] ||
+	fail "the moved zcopy.pc still says $(pkg-config --cflags zcopy)"
+read -ra cflags <<<"$(pkg-config --cflags zcopy)"
+read -ra libs <<<"$(pkg-config --libs zcopy)"
+cc "$src/tests/install/prog.c" "${cflags[@]}" "${libs[@]}" -Wl,-rpath,"$work/moved/lib" \
+	-o prog-moved
+./prog-moved data >out 2>err || fail "prog-moved: $(cat err)"
+cmp -s data out || fail "prog-moved copied the wrong bytes"
+
+# CMake, through pkg-config as its users find such libraries (README).
+if command -v cmake >/dev/null; then
+	cmake -S "$src/tests/install/cmake" -B cmake-build -DPROG="$src/tests/install/prog.c" \
+		>cmake.log 2>&1 || { cat cmake.log; fail "cmake configure"; }
+	cmake --build cmake-build >>cmake.log 2>&1 || { cat cmake.log; fail "cmake build"; }
+	LD_LIBRARY_PATH=$work/moved/lib cmake-build/consumer data >out 2>err ||
+		fail "cmake consumer: $(cat err)"
+	cmp -s data out || fail "the cmake consumer copied the wrong bytes"
+else
+	echo "install: cmake is not installed (.ci/deps installs it): CMake check not run"
+fi
+
+# As a subproject with default options: subprojects/zcopy is this source tree.
+# It must bring the library and nothing else: no tests, examples or manual
+# pages in the parent's build, nothing but the library in its install, no
+# cmocka looked for, and the parent's warnings not made errors.
 cp "$src/tests/install/prog.c" .
-ln -s "$src" consumer/subprojects/zcopy
-"${meson[@]}" setup --force-fallback-for=zcopy -Dzcopy:tests=false -Dzcopy:examples=false \
-	consumer/build consumer >consumer.log || { cat consumer.log; fail "consumer setup"; }
-"${meson[@]}" compile -C consumer/build >>consumer.log || { cat consumer.log; fail "consumer build"; }
-consumer/build/consumer data >out 2>err || fail "consumer: $(cat err)"
-cmp -s data out || fail "consumer copied the wrong bytes"
+subproject()
+{
+	local dir=$1
+	shift
+	mkdir -p "$dir/subprojects"
+	cp "$src/tests/install/consumer/meson.build" "$dir/"
+	ln -s "$src" "$dir/subprojects/zcopy"
+	"${meson[@]}" setup --force-fallback-for=zcopy --prefix="$work/$dir/prefix" "$@" \
+		"$dir/build" "$dir" >"$dir.log" || { cat "$dir.log"; fail "$dir setup"; }
+	"${meson[@]}" compile -C "$dir/build" >>"$dir.log" || { cat "$dir.log"; fail "$dir build"; }
+	"$dir/build/consumer" data >out 2>err || fail "$dir: $(cat err)"
+	cmp -s data out || fail "$dir copied the wrong bytes"
+}
+subproject consumer
+"${meson[@]}" introspect --tests consumer/build >tests.json
+[ "$(cat tests.json)" = "[]" ] || fail "the subproject added tests: $(cat tests.json)"
+"${meson[@]}" introspect --installed consumer/build >installed.json
+grep -E '/(bin|man[0-9]?)/' installed.json && fail "the subproject installs its command or pages"
+grep -q 'libzcopy' installed.json || fail "the subproject does not install its library"
+"${meson[@]}" introspect --targets consumer/build >targets.json
+programs=$(python3 -c 'import json, sys
+print(" ".join(sorted(t["name"] for t in json.load(sys.stdin) if t["type"] == "executable")))' \
+	<targets.json)
+[ "$programs" = consumer ] || fail "the subproject builds programs of its own: $programs"
+[ -e consumer/build/subprojects/zcopy/lib/libzcopy_internal.a ] &&
+	fail "the subproject builds the archive its tests link"
+grep -qi cmocka consumer/build/meson-logs/meson-log.txt && fail "the subproject looked for cmocka"
+grep -q -- '-Werror' consumer/build/compile_commands.json && fail "the subproject forces -Werror"
+# Its examples turned on: the command is built, still not installed.
+subproject consumer-examples -Dzcopy:examples=true -Dzcopy:tests=false
+[ -x consumer-examples/build/subprojects/zcopy/examples/zcopy/zcopy ] ||
+	fail "-Dzcopy:examples=true did not build the command"
+"${meson[@]}" introspect --installed consumer-examples/build | grep -E '/bin/' &&
+	fail "the subproject installs its command into the parent's prefix"
+
+# A release, built from a tree that is no git checkout: no -Werror either,
+# while this checkout (git) builds with it, as CI and developers do.
+mkdir release
+tar -C "$src" --exclude=./.git --exclude='./build*' -cf - . | tar -C release -xf -
+"${meson[@]}" setup -Dtests=false release/build release >release.log ||
+	{ cat release.log; fail "release setup"; }
+grep -q -- '-Werror' release/build/compile_commands.json && fail "a release build forces -Werror"
+grep -q -- '-Werror' build/compile_commands.json ||
+	{ [ ! -e "$src/.git" ] || fail "a git checkout builds without -Werror"; }
 
 echo "install: all checks passed"
