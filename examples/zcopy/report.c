@@ -117,6 +117,8 @@ void stats_merge(struct zc_stats *sum, const struct zc_stats *st)
 	sum->bytes += st->bytes;
 	sum->syscalls += st->syscalls;
 	sum->error = st->error;
+	sum->error_side = st->error_side;
+	sum->holes += st->holes;
 	if (st->npaths)
 		sum->path = st->path;
 	sum->src_type = st->src_type;

@@ -241,6 +241,13 @@ like_cp 022 --bogus src new
 like_cp 022 -t dir2 -T src
 expect 1 "$zcopy" src.bytes /dev/full
 expect_err "zcopy: /dev/full: No space left on device"
+# The side that failed is named, whatever the errno: /proc/self/mem has
+# nothing at offset 0, so reading it and writing it both fail with EIO.
+like_cp 022 src /proc/self/mem
+grep -qx "zcopy: /proc/self/mem: .*" zcopy.err || fail "a write error blamed on: $(cat zcopy.err)"
+like_cp 022 /proc/self/mem out
+grep -qx "zcopy: /proc/self/mem: .*" zcopy.err || fail "a read error blamed on: $(cat zcopy.err)"
+grep -q "/proc/self/mem" cp.err || fail "cp said $(cat cp.err)"
 
 # Against cat: closed standard fds fail with EBADF, status 1, and create nothing.
 # The shell makes cat's output file, so only zcopy's can show it is not made.

@@ -384,8 +384,10 @@ static int copy(const struct opts *o, const struct job *j, struct zc_stats *sum,
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -1;
 		if (n < 0 || st.error == EAGAIN || st.error == EINTR) {
-			if (wait_ready(j->in, j->out) < 0)
+			if (wait_ready(j->in, j->out) < 0) {
+				sum->error_side = ZC_SIDE_NONE;	/* poll(), on both */
 				return -1;
+			}
 			continue;
 		}
 		if (st.error) {
@@ -434,10 +436,15 @@ static void end_on_epipe(void)
 	_exit(128 + SIGPIPE);
 }
 
-/* Errors only writing can give are DST's; anything else is blamed on SRC. */
-static bool dst_failed(int err)
+/* The library says whose fd an error came from: name that operand. */
+static int blame(const struct job *j, const struct zc_stats *sum, int err)
 {
-	return err == EPIPE || err == ENOSPC || err == EDQUOT || err == EFBIG || err == EROFS;
+	if (sum->error_side == ZC_SIDE_DST)
+		return fail(err, dst_name(j));
+	if (sum->error_side == ZC_SIDE_SRC)
+		return fail(err, src_name(j));
+	warnc(err, "%s to %s", src_name(j), dst_name(j));
+	return -1;
 }
 
 static int transfer(const struct opts *o, const struct job *j)
@@ -456,12 +463,9 @@ static int transfer(const struct opts *o, const struct job *j)
 		report(&sum, now() - pg.start);
 	if (r == 0)
 		return 0;
-	if (dst_failed(err)) {
-		if (err == EPIPE)
-			end_on_epipe();
-		return fail(err, dst_name(j));
-	}
-	return fail(err, src_name(j));
+	if (err == EPIPE && sum.error_side == ZC_SIDE_DST)
+		end_on_epipe();
+	return blame(j, &sum, err);
 }
 
 static int copy_file(const struct opts *o, const char *src, const char *dst)
