@@ -84,6 +84,25 @@ expect 0 "$zcopy" --sparse=auto --reflink=auto big when.out
 same big when.out
 expect 1 "$zcopy" --sparse=sometimes big when.bad
 expect_err "zcopy: invalid argument 'sometimes' for '--sparse'"
+expect 1 "$zcopy" --sparse=always big when.bad
+expect_err "zcopy: invalid argument 'always' for '--sparse'"
+[ -e when.bad ] && fail "a refused --sparse created the file"
+
+# --sparse as cp takes it, beside cp: a 20 MiB hole is kept, or written.
+truncate -s 20M sparse
+printf end >>sparse
+holes()
+{
+	[ $(($(stat -c '%b * %B' "$1"))) -lt $(($(stat -c %s "$1") / 2)) ] && echo holes || echo full
+}
+for when in auto never; do
+	cp --sparse=$when sparse sparse.cp
+	expect 0 "$zcopy" --sparse=$when sparse sparse.zcopy
+	same sparse sparse.zcopy
+	[ "$(holes sparse.zcopy)" = "$(holes sparse.cp)" ] ||
+		fail "--sparse=$when: cp's copy has $(holes sparse.cp), zcopy's $(holes sparse.zcopy)"
+done
+[ "$(holes sparse.zcopy)" = full ] || fail "--sparse=never left holes"
 
 # -v names the path (each --no-* flag rules out its own) and counts the bytes.
 verbose()
@@ -239,6 +258,12 @@ like_cp 022 src				# the command line
 like_cp 022
 like_cp 022 --bogus src new
 like_cp 022 -t dir2 -T src
+# Clones where the filesystem shares extents (btrfs, xfs), refused elsewhere
+# (ext4, tmpfs): either way as cp does.
+like_cp 022 --reflink=always src new
+like_cp 022 --reflink src new
+like_cp 022 --reflink=never src new
+like_cp 022 --reflink=auto src new
 expect 1 "$zcopy" src.bytes /dev/full
 expect_err "zcopy: /dev/full: No space left on device"
 # The side that failed is named, whatever the errno: /proc/self/mem has

@@ -102,7 +102,10 @@ static const struct when {
 	unsigned int flags;
 } whens[] = {
 	{ OPT_SPARSE, "auto", 0 },
+	{ OPT_SPARSE, "never", ZC_NO_HOLES },
 	{ OPT_REFLINK, "auto", 0 },
+	{ OPT_REFLINK, "always", ZC_REFLINK_ONLY },
+	{ OPT_REFLINK, "never", ZC_NO_REFLINK },
 };
 
 static void usage(void)
@@ -116,8 +119,8 @@ static void usage(void)
 	       "  -p, --progress             show progress on a terminal\n"
 	       "  -s, --size=SIZE            the size -p expects\n"
 	       "      --length=N             copy at most N bytes of each SRC\n"
-	       "      --sparse=WHEN          holes in DST: auto\n"
-	       "      --reflink[=WHEN]       share DST's blocks with SRC: auto\n"
+	       "      --sparse=WHEN          holes in DST: auto, never\n"
+	       "      --reflink[=WHEN]       share DST's blocks with SRC: auto, always, never\n"
 	       "  -t, --target-directory=DIR copy every SRC into DIR\n"
 	       "  -T, --no-target-directory  DST is a file, even a directory's name\n"
 	       "      --no-copy-file-range, --no-splice, --no-sendfile, --no-mmap\n"
