@@ -146,6 +146,11 @@ grep -q "100% 4.8M/4.8M .*ETA 0:00" tty.out || fail "no bar with -s: $(cat -v tt
 same big p.tty
 on_tty "cat big | '$zcopy' -p --length=1M - p.tty"
 grep -q "100% 1.0M/1.0M" tty.out || fail "--length is not the size: $(cat -v tty.out)"
+# A writer that trickles 500 KB over 1.5 s: the count moves while it does.
+on_tty "{ for i in 1 2 3 4 5; do head -c 100000 big; sleep 0.3; done; } | '$zcopy' -p - p.tty"
+draws=$(tr '\r' '\n' <tty.out | grep -c '/s ')
+[ "$draws" -ge 4 ] || fail "$draws draws for a slow pipe: $(cat -v tty.out)"
+cmp -s p.tty <(for i in 1 2 3 4 5; do head -c 100000 big; done) || fail "slow pipe bytes"
 
 # Failures: a message naming the operand, status 1, nothing left behind.
 expect 1 "$zcopy" missing new

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,11 +33,12 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /*
- * With -p the copy goes in slices, so the line can move between them: 8 MiB
- * of a file, 1 MiB of a stream, where each call waits for its slice to fill.
+ * With -p the library calls back after each chunk: the default 8 MiB from a
+ * file, where smaller chunks would split copy_file_range into more calls,
+ * and 64 KiB from a stream, one default pipe's worth, so that a slow
+ * writer still moves the line.
  */
-#define PROGRESS_SLICE_FILE (8u << 20)
-#define PROGRESS_SLICE_STREAM (1u << 20)
+#define PROGRESS_CHUNK_STREAM (64u << 10)
 
 /* New files from standard input get what a shell redirection gives them. */
 #define STDIN_MODE 0666
@@ -356,32 +358,50 @@ static int wait_ready(int in, int out)
 	return 0;
 }
 
-static size_t slice(const struct job *j, const struct progress *pg, uint64_t left)
-{
-	uint64_t want = ZC_ALL;
+/* The library's progress callback: redraw with what this copy moved so far. */
+struct tick {
+	struct progress *pg;
+	uint64_t before;	/* bytes moved by earlier calls of the copy */
+};
 
-	if (pg->on)
-		want = S_ISREG(j->in_st.st_mode) ? PROGRESS_SLICE_FILE : PROGRESS_SLICE_STREAM;
-	return (size_t)MIN(want, left);
+static int tick(uint64_t done, uint64_t total, uint32_t path, void *arg)
+{
+	struct tick *t = arg;
+
+	(void)total;	/* -s and --length make our own */
+	(void)path;
+	progress_draw(t->pg, t->before + done, false);
+	return 0;
 }
 
 /*
  * Move SRC to DST, up to --length; returns 0, or -1 with errno. A call that
- * moved fewer bytes than asked without an error has met the end of the input.
+ * moved fewer bytes than asked without an error has met the end of the
+ * input; a non-blocking end that would block is waited for, then resumed.
  */
 static int copy(const struct opts *o, const struct job *j, struct zc_stats *sum,
 		struct progress *pg)
 {
+	struct tick t = { .pg = pg };
+	struct zc_opts zo = {
+		.size = sizeof(zo),
+		.flags = o->flags,
+		.src_off = ZC_OFF_NONE,
+		.dst_off = ZC_OFF_NONE,
+		.chunk = S_ISREG(j->in_st.st_mode) ? 0 : PROGRESS_CHUNK_STREAM,
+		.progress = pg->on ? tick : NULL,
+		.arg = &t,
+	};
 	uint64_t left = o->length;
 	struct zc_stats st;
-	size_t want;
 	ssize_t n;
 
 	while (left) {
-		want = slice(j, pg, left);
-		n = zc_transfer_ex(j->in, j->out, want, o->flags, &st);
+		/* A call moves at most SSIZE_MAX; a full one is no end of input. */
+		zo.len = MIN(left, (uint64_t)SSIZE_MAX);
+		t.before = sum->bytes;
+		n = zc_transfer_opts(j->in, j->out, &zo, &st);
 		stats_merge(sum, &st);
-		progress_draw(pg, sum->bytes, false);
 		if (n > 0)
 			left -= (uint64_t)n;
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -397,7 +417,7 @@ static int copy(const struct opts *o, const struct job *j, struct zc_stats *sum,
 			errno = st.error;
 			return -1;
 		}
-		if ((size_t)n < want)
+		if ((uint64_t)n < zo.len)
 			break;
 	}
 	return 0;
