@@ -20,7 +20,7 @@ extern "C" {
 #endif
 
 #define ZC_VERSION_MAJOR 1
-#define ZC_VERSION_MINOR 0
+#define ZC_VERSION_MINOR 1
 #define ZC_VERSION_PATCH 0
 
 /* Pass as len to move everything up to the end of the input. */

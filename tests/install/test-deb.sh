@@ -68,7 +68,7 @@ contents libzcopy1
 contents libzcopy-dev
 contents zcopy
 
-has libzcopy1 "$lib/libzcopy.so.1" "$lib/libzcopy.so.1.0.0"
+has libzcopy1 "$lib/libzcopy.so.1" "$lib/libzcopy.so.1.1.0"
 lacks libzcopy1 '\.h$|\.a$|\.pc$|libzcopy\.so$|/bin/|/man'
 
 has libzcopy-dev /usr/include/zcopy.h "$lib/libzcopy.so" "$lib/libzcopy.a" \
