@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: MIT
+"""What the Python tests share: data, files holding it, and socket ends fed
+or drained by a thread."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import tempfile
+import threading
+from typing import BinaryIO, cast
+
+
+def pattern(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def file_with(data: bytes) -> BinaryIO:
+    """An unnamed file holding data, positioned at its start."""
+    f = tempfile.TemporaryFile(dir=os.environ.get("T_TMPDIR"))
+    f.write(data)
+    f.flush()
+    f.seek(0)
+    return cast(BinaryIO, f)
+
+
+def read_all(f: BinaryIO) -> bytes:
+    f.seek(0)
+    return f.read()
+
+
+class Feeder(threading.Thread):
+    """Writes data into a socket, then closes it: the EOF ends the transfer."""
+
+    def __init__(self, sock: socket.socket, data: bytes):
+        super().__init__()
+        self.sock, self.data = sock, data
+
+    def run(self) -> None:
+        with self.sock:
+            self.sock.sendall(self.data)
+
+
+class Drainer(threading.Thread):
+    """Reads a socket until EOF into self.got."""
+
+    def __init__(self, sock: socket.socket):
+        super().__init__()
+        self.sock, self.got = sock, bytearray()
+
+    def run(self) -> None:
+        with self.sock:
+            while chunk := self.sock.recv(65536):
+                self.got += chunk
+
