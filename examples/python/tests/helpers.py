@@ -30,6 +30,11 @@ def read_all(f: BinaryIO) -> bytes:
     return f.read()
 
 
+def contents(fd: int) -> bytes:
+    """All of a descriptor's file, read without moving its offset."""
+    return os.pread(fd, os.fstat(fd).st_size, 0)
+
+
 class Feeder(threading.Thread):
     """Writes data into a socket, then closes it: the EOF ends the transfer."""
 

@@ -8,8 +8,9 @@ cheapest way the Linux kernel allows, and share memory between processes.
         n, stats = zcopy.transfer_ex(src, dst)
     print(n, "bytes by", zcopy.path_name(stats.path))
 
-The calls take descriptors or objects with a fileno() method and raise
-OSError with the C errno.
+The calls take descriptors or objects with a fileno() method, raise
+OSError with the C errno, and are retried after a signal whose handler
+returns (PEP 475), as os.sendfile() is.
 
 The package is a ctypes binding of the installed libzcopy.so.1; $ZCOPY_LIB,
 a path, loads another copy instead.
@@ -34,17 +35,16 @@ __all__ += _regions.__all__
 def transfer(src: FileLike, dst: FileLike, length: int = ALL, flags: int = 0) -> int:
     """Move up to length bytes (ALL: to the end of the input) from src to dst;
     the count moved, 0 at the end of the input."""
-    return int(library.zc_transfer(_files.fileno(src), _files.fileno(dst),
-                                   _lib.check_count("length", length), flags))
+    return int(_lib.call(library.zc_transfer, _files.fileno(src), _files.fileno(dst),
+                         _lib.check_count("length", length), flags))
 
 
 def transfer_ex(src: FileLike, dst: FileLike, length: int = ALL,
                 flags: int = 0) -> tuple[int, Stats]:
     """transfer() that also returns what the call did: (count, Stats)."""
     stats = Stats()
-    n = library.zc_transfer_ex(_files.fileno(src), _files.fileno(dst),
-                               _lib.check_count("length", length), flags,
-                               ctypes.byref(stats))
+    n = _lib.call(library.zc_transfer_ex, _files.fileno(src), _files.fileno(dst),
+                  _lib.check_count("length", length), flags, ctypes.byref(stats))
     return int(n), stats
 
 
@@ -61,8 +61,7 @@ def transfer_at(src: FileLike, src_off: Optional[int], dst: FileLike,
             for name, o in (("src_off", src_off), ("dst_off", dst_off))]
     ptrs = [None if o is None else ctypes.byref(o) for o in offs]
     stats = Stats()
-    n = library.zc_transfer_at(_files.fileno(src), ptrs[0], _files.fileno(dst), ptrs[1],
-                               _lib.check_count("length", length), flags,
-                               ctypes.byref(stats))
+    n = _lib.call(library.zc_transfer_at, _files.fileno(src), ptrs[0], _files.fileno(dst),
+                  ptrs[1], _lib.check_count("length", length), flags, ctypes.byref(stats))
     src_new, dst_new = (None if o is None else o.value for o in offs)
     return int(n), src_new, dst_new, stats

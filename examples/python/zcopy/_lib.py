@@ -13,7 +13,7 @@ from __future__ import annotations
 import ctypes
 import operator
 import os
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 __all__ = [
     "ALL", "SONAME", "LIBRARY_ENV", "Stats", "path_name", "fd_type_name", "version",
@@ -319,6 +319,23 @@ def _load() -> ctypes.CDLL:
 
 
 library = _load()
+
+T = TypeVar("T")
+
+
+def call(func: Callable[..., T], *args: Any) -> T:
+    """func(*args), again after EINTR, as Python's own calls do since PEP 475.
+
+    The C call returns EINTR only when nothing moved yet. Python runs a signal
+    handler between two bytecodes, so it runs before the loop goes round: an
+    exception it raises ends the call, one that returns lets it go on.
+    """
+    while True:
+        try:
+            return func(*args)
+        except InterruptedError:
+            continue
+
 
 def check_count(name: str, value: int, bits: int = 0) -> int:
     """value as a C unsigned integer of bits bits (size_t when 0): ctypes

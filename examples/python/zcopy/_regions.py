@@ -8,7 +8,7 @@ import os
 from typing import Any, Callable, Optional
 
 from . import _files
-from ._lib import CRegion, Stats, check_count, cleanup_found, library
+from ._lib import CRegion, Stats, call, check_count, cleanup_found, library
 
 __all__ = [
     "Region", "Mutex", "Sem", "region_create", "region_publish", "region_open",
@@ -25,7 +25,7 @@ class Region(CRegion):
 
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
         """func(&region, *args)."""
-        return func(ctypes.byref(self), *args)
+        return call(func, ctypes.byref(self), *args)
 
     def view(self) -> memoryview:
         """A writable memoryview over the mapping; empty when nothing is mapped.
@@ -48,7 +48,7 @@ class Region(CRegion):
 
 def _new(func: Callable[..., Any], *args: Any) -> Region:
     r = Region()
-    func(ctypes.byref(r), *args)
+    call(func, ctypes.byref(r), *args)
     return r
 
 
@@ -67,7 +67,7 @@ def region_open(name: str, flags: int = 0) -> Region:
 
 
 def region_unlink(name: str) -> None:
-    library.zc_region_unlink(name.encode())
+    call(library.zc_region_unlink, name.encode())
 
 
 def region_memfd(label: str, size: int, flags: int = 0) -> Region:
@@ -102,12 +102,12 @@ def region_remove(r: Region) -> None:
 
 
 def region_send(sock: _files.FileLike, r: Region) -> None:
-    library.zc_region_send(_files.fileno(sock), ctypes.byref(r))
+    call(library.zc_region_send, _files.fileno(sock), ctypes.byref(r))
 
 
 def region_recv(sock: _files.FileLike, flags: int = 0) -> Region:
     r = Region()
-    library.zc_region_recv(_files.fileno(sock), ctypes.byref(r), flags)
+    call(library.zc_region_recv, _files.fileno(sock), ctypes.byref(r), flags)
     return r
 
 
@@ -158,8 +158,8 @@ def region_cleanup(prefix: str | None = None, flags: int = 0,
 
     # A function pointer made from the address 0 is the C call's NULL.
     callback = cleanup_found(0) if found is None else cleanup_found(each)
-    n: int = library.zc_region_cleanup(None if prefix is None else prefix.encode(), flags,
-                                       callback, None)
+    n: int = call(library.zc_region_cleanup, None if prefix is None else prefix.encode(),
+                  flags, callback, None)
     if raised:
         raise raised[0]
     return n
@@ -182,17 +182,17 @@ class Mutex(_InRegion):
     """
 
     def lock(self) -> None:
-        library.zc_mutex_lock(self._ptr)
+        call(library.zc_mutex_lock, self._ptr)
 
     def trylock(self) -> None:
         """Raises OSError EBUSY when another holds it."""
-        library.zc_mutex_trylock(self._ptr)
+        call(library.zc_mutex_trylock, self._ptr)
 
     def unlock(self) -> None:
-        library.zc_mutex_unlock(self._ptr)
+        call(library.zc_mutex_unlock, self._ptr)
 
     def consistent(self) -> None:
-        library.zc_mutex_consistent(self._ptr)
+        call(library.zc_mutex_consistent, self._ptr)
 
     def __enter__(self) -> Mutex:
         self.lock()
@@ -207,18 +207,18 @@ class Sem(_InRegion):
     dies between wait and post leaves the count one short)."""
 
     def wait(self) -> None:
-        library.zc_sem_wait(self._ptr)
+        call(library.zc_sem_wait, self._ptr)
 
     def trywait(self) -> None:
         """Raises OSError EAGAIN when the count is zero."""
-        library.zc_sem_trywait(self._ptr)
+        call(library.zc_sem_trywait, self._ptr)
 
     def timedwait(self, timeout_ns: int) -> None:
         """Raises OSError ETIMEDOUT when timeout_ns nanoseconds pass first."""
-        library.zc_sem_timedwait(self._ptr, check_count("timeout_ns", timeout_ns, 64))
+        call(library.zc_sem_timedwait, self._ptr, check_count("timeout_ns", timeout_ns, 64))
 
     def post(self) -> None:
-        library.zc_sem_post(self._ptr)
+        call(library.zc_sem_post, self._ptr)
 
 
 def region_mutex(r: Region, off: int, flags: int = 0) -> Mutex:
