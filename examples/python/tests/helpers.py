@@ -12,7 +12,7 @@ import threading
 from typing import BinaryIO, cast
 
 
-def pattern(size: int, seed: int) -> bytes:
+def pattern(size: int, seed: int | str) -> bytes:
     return random.Random(seed).randbytes(size)
 
 

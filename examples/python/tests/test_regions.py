@@ -10,6 +10,7 @@ import socket
 import pytest
 
 import zcopy
+from helpers import file_with, pattern
 
 
 def name(tag: str) -> str:
@@ -73,3 +74,14 @@ def test_transfer_slice() -> None:
             # file-like source into a socket, that is sendfile (zcopy(7)).
             assert zcopy.path_name(stats.path) == "sendfile"
 
+
+def test_transfer_into_a_buffered_file() -> None:
+    data = pattern(20011, 8)
+    with zcopy.region_memfd("py", len(data)) as r, file_with(b"") as fo:
+        r.view()[:] = data
+        fo.write(b"head")
+        n, off, _ = zcopy.region_transfer(r, 11, 20000, fo)
+        assert (n, off) == (20000, None)
+        assert fo.tell() == 20004
+        fo.seek(0)
+        assert fo.read() == b"head" + data[11:]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from typing import BinaryIO, Callable, Iterator
+from typing import BinaryIO, Callable
 
 import pytest
 
@@ -29,23 +29,6 @@ def test_names() -> None:
     assert zcopy.path_name(zcopy.PATH_NONE) == "none"
     assert zcopy.path_name(1000) is None
     assert zcopy.fd_type_name(zcopy.FD_SOCKET) == "socket"
-
-
-@pytest.fixture
-def data() -> bytes:
-    return pattern(SIZE, 1)
-
-
-@pytest.fixture
-def src(data: bytes) -> Iterator[BinaryIO]:
-    with file_with(data) as f:
-        yield f
-
-
-@pytest.fixture
-def dst() -> Iterator[BinaryIO]:
-    with file_with(b"") as f:
-        yield f
 
 
 def test_file_to_file(src: BinaryIO, dst: BinaryIO, data: bytes) -> None:

@@ -86,6 +86,7 @@ def region_load(path: str | bytes | os.PathLike[str] | os.PathLike[bytes],
 
 
 def region_load_fd(f: _files.FileLike, flags: int = 0) -> Region:
+    """region_load() of an open file; a file object is flushed first."""
     return _new(library.zc_region_load_fd, _files.fileno(f), flags)
 
 
@@ -114,13 +115,23 @@ def region_recv(sock: _files.FileLike, flags: int = 0) -> Region:
 def region_transfer(r: Region, off: int, length: int, dst: _files.FileLike,
                     dst_off: Optional[int] = None,
                     flags: int = 0) -> tuple[int, Optional[int], Stats]:
-    """Send [off, off + length) of r to dst: (count, new dst_off, Stats)."""
+    """Send [off, off + length) of r to dst, the cheapest way the kernel allows.
+
+    dst is handled as by transfer(): a file object is flushed, and written at
+    its position unless dst_off is given. Returns (count, new dst_off, Stats).
+    """
+    check_count("off", off, 64)
     o = None if dst_off is None else ctypes.c_uint64(check_count("dst_off", dst_off, 64))
     stats = Stats()
-    n = r._call(library.zc_region_transfer, check_count("off", off, 64),
-                check_count("length", length), _files.fileno(dst),
-                None if o is None else ctypes.byref(o), flags, ctypes.byref(stats))
-    return int(n), None if o is None else o.value, stats
+    end = _files.End(dst, source=False, at_offset=o is not None)
+
+    def move(n: int) -> int:
+        return int(r._call(library.zc_region_transfer, off, n, end.fd,
+                           None if o is None else ctypes.byref(o), flags,
+                           ctypes.byref(stats)))
+
+    count = _files.run(None, end, check_count("length", length), move)
+    return count, None if o is None else o.value, stats
 
 
 def region_sync(r: Region, off: int = 0, length: int = 0, flags: int = 0) -> None:
