@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""What the Python tests share: data, files holding it, and socket ends fed
-or drained by a thread."""
+"""What the Python tests share: data, files holding it, socket ends fed or
+drained by a thread, and a child interpreter for code that might crash."""
 
 from __future__ import annotations
 
 import os
 import random
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from typing import BinaryIO, cast
@@ -59,3 +61,9 @@ class Drainer(threading.Thread):
             while chunk := self.sock.recv(65536):
                 self.got += chunk
 
+
+def run_child(code: str) -> subprocess.CompletedProcess[str]:
+    """Run code in a new interpreter that imports the same zcopy (same
+    environment); a crash shows as a negative return code."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)

@@ -1,14 +1,26 @@
 # SPDX-License-Identifier: MIT
-"""Shared-memory regions: zc_region_* through ctypes."""
+"""Shared-memory regions: zc_region_* through ctypes, made safe to touch.
+
+A region's memory is a mapping the library made, and Python sees it through
+memoryviews. Touching a mapping that is gone, or writing to a read-only one,
+kills the process, so as mmap.mmap does for its own mappings:
+
+- a view of a read-only region is a read-only memoryview;
+- close() and resize() raise BufferError while a view (or a slice of one)
+  is alive, or while another thread is inside a call on the region;
+- once closed, every use raises ValueError.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import os
-from typing import Any, Callable, Optional
+import threading
+import weakref
+from typing import Any, Callable, Optional, TypeVar
 
 from . import _files
-from ._lib import CRegion, Stats, call, check_count, cleanup_found, library
+from ._lib import CRegion, REGION_RDONLY, Stats, call, check_count, cleanup_found, library
 
 __all__ = [
     "Region", "Mutex", "Sem", "region_create", "region_publish", "region_open",
@@ -18,25 +30,85 @@ __all__ = [
     "region_cleanup", "region_mutex", "region_sem",
 ]
 
+# Guards the bookkeeping of every region (closed, calls under way, views);
+# never held across a C call. Reentrant: a region collected while it is held
+# closes itself through it.
+_book = threading.RLock()
+
+T = TypeVar("T")
+
+
+def _forget(exports: dict[int, weakref.ref[Any]], key: int) -> Callable[[object], None]:
+    # Weak reference callbacks run before the buffer's memory (and id) is reused.
+    def forget(_: object) -> None:
+        exports.pop(key, None)
+    return forget
+
 
 class Region(CRegion):
-    """A shared-memory region: struct zc_region. Region() is the empty
-    region, "no region"."""
+    """A shared-memory region: struct zc_region, plus what keeps its memory
+    safe to touch from Python. Region() is the empty region, "no region"."""
 
-    def _call(self, func: Callable[..., Any], *args: Any) -> Any:
-        """func(&region, *args)."""
-        return call(func, ctypes.byref(self), *args)
+    def __init__(self) -> None:
+        super().__init__()
+        self._closed = False
+        self._busy = 0
+        # The buffers views were made from, by id(); each holds the region
+        # alive and leaves this dict when it dies (ctypes arrays have no hash).
+        self._exports: dict[int, weakref.ref[Any]] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _enter(self) -> None:
+        with _book:
+            if self._closed:
+                raise ValueError("operation on a closed region")
+            self._busy += 1
+
+    def _leave(self) -> None:
+        with _book:
+            self._busy -= 1
+
+    def _call(self, func: Callable[..., T], *args: Any) -> T:
+        """func(&region, *args), with the region kept open meanwhile."""
+        self._enter()
+        try:
+            return call(func, ctypes.byref(self), *args)
+        finally:
+            self._leave()
+
+    def _unmoved(self, what: str) -> None:
+        """Refuse what would unmap or move the mapping under a view or a call."""
+        if self._exports:
+            raise BufferError("cannot %s a region while views of it exist: release them "
+                              "(with region.view() as v: ...) or drop them first" % what)
+        if self._busy:
+            raise BufferError("cannot %s a region while another thread uses it" % what)
 
     def view(self) -> memoryview:
-        """A writable memoryview over the mapping; empty when nothing is mapped.
-        Do not use it after close() or a resize() that moved the mapping."""
-        if not self.addr:
-            return memoryview(b"")
-        buf = (ctypes.c_ubyte * self.size).from_address(self.addr)
-        return memoryview(buf).cast("B")
+        """The region's memory as a memoryview of bytes, read-only when the region
+        is (REGION_RDONLY); empty when nothing is mapped. While the view or any
+        slice of it is alive, close() and resize() raise BufferError."""
+        with _book:
+            if self._closed:
+                raise ValueError("operation on a closed region")
+            if not self.addr:
+                return memoryview(b"")
+            buf = (ctypes.c_ubyte * self.size).from_address(self.addr)
+            buf._zc_region = self  # type: ignore[attr-defined]
+            self._exports[id(buf)] = weakref.ref(buf, _forget(self._exports, id(buf)))
+        mv = memoryview(buf).cast("B")
+        return mv.toreadonly() if self.flags & REGION_RDONLY else mv
 
     def close(self) -> None:
         """Unmap, detach and close. Harmless on an empty or closed region."""
+        with _book:
+            if self._closed:
+                return
+            self._unmoved("close")
+            self._closed = True
         library.zc_region_close(ctypes.byref(self))
 
     def __enter__(self) -> Region:
@@ -44,6 +116,11 @@ class Region(CRegion):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        # Nothing can use it any more: no view holds it, no call runs.
+        if not getattr(self, "_closed", True):
+            self.close()
 
 
 def _new(func: Callable[..., Any], *args: Any) -> Region:
@@ -103,12 +180,18 @@ def region_remove(r: Region) -> None:
 
 
 def region_send(sock: _files.FileLike, r: Region) -> None:
-    call(library.zc_region_send, _files.fileno(sock), ctypes.byref(r))
+    fd = _files.fileno(sock)
+    r._enter()
+    try:
+        call(library.zc_region_send, fd, ctypes.byref(r))
+    finally:
+        r._leave()
 
 
 def region_recv(sock: _files.FileLike, flags: int = 0) -> Region:
+    fd = _files.fileno(sock)
     r = Region()
-    call(library.zc_region_recv, _files.fileno(sock), ctypes.byref(r), flags)
+    call(library.zc_region_recv, fd, ctypes.byref(r), flags)
     return r
 
 
@@ -141,8 +224,15 @@ def region_sync(r: Region, off: int = 0, length: int = 0, flags: int = 0) -> Non
 
 
 def region_resize(r: Region, size: int) -> None:
-    """Change the size of a POSIX or memfd region; the mapping may move."""
-    r._call(library.zc_region_resize, check_count("size", size, 64))
+    """Change the size of a POSIX or memfd region; the mapping may move, so
+    views must be gone (BufferError otherwise)."""
+    with _book:
+        r._unmoved("resize")
+        r._enter()
+    try:
+        call(library.zc_region_resize, ctypes.byref(r), check_count("size", size, 64))
+    finally:
+        r._leave()
 
 
 def region_close(r: Region) -> None:
@@ -169,20 +259,31 @@ def region_cleanup(prefix: str | None = None, flags: int = 0,
 
     # A function pointer made from the address 0 is the C call's NULL.
     callback = cleanup_found(0) if found is None else cleanup_found(each)
-    n: int = call(library.zc_region_cleanup, None if prefix is None else prefix.encode(),
-                  flags, callback, None)
+    n: int = call(library.zc_region_cleanup, None if prefix is None else prefix.encode(), flags,
+             callback, None)
     if raised:
         raise raised[0]
     return n
 
 
 class _InRegion:
-    """A lock at its place in a region's mapping. The memory is the region's:
-    the lock keeps the Region object alive, but is dead once it is closed."""
+    """A lock at its place in a region. It is looked up again at each use, so
+    that a region resized or closed since cannot leave it pointing nowhere."""
 
-    def __init__(self, ptr: Any, region: Region):
-        self._ptr = ptr
+    def __init__(self, region: Region, off: int):
         self.region = region
+        self.off = off
+
+    def _ptr(self) -> Any:
+        raise NotImplementedError
+
+    def _do(self, func: Callable[..., int], *args: Any) -> None:
+        r = self.region
+        r._enter()
+        try:
+            call(func, self._ptr(), *args)
+        finally:
+            r._leave()
 
 
 class Mutex(_InRegion):
@@ -192,18 +293,21 @@ class Mutex(_InRegion):
     the caller holds it then, repairs the data and calls consistent().
     """
 
+    def _ptr(self) -> Any:
+        return library.zc_region_mutex(ctypes.byref(self.region), self.off, 0)
+
     def lock(self) -> None:
-        call(library.zc_mutex_lock, self._ptr)
+        self._do(library.zc_mutex_lock)
 
     def trylock(self) -> None:
         """Raises OSError EBUSY when another holds it."""
-        call(library.zc_mutex_trylock, self._ptr)
+        self._do(library.zc_mutex_trylock)
 
     def unlock(self) -> None:
-        call(library.zc_mutex_unlock, self._ptr)
+        self._do(library.zc_mutex_unlock)
 
     def consistent(self) -> None:
-        call(library.zc_mutex_consistent, self._ptr)
+        self._do(library.zc_mutex_consistent)
 
     def __enter__(self) -> Mutex:
         self.lock()
@@ -217,26 +321,31 @@ class Sem(_InRegion):
     """A process-shared semaphore inside a region (not owned: a process that
     dies between wait and post leaves the count one short)."""
 
+    def _ptr(self) -> Any:
+        return library.zc_region_sem(ctypes.byref(self.region), self.off, 0, 0)
+
     def wait(self) -> None:
-        call(library.zc_sem_wait, self._ptr)
+        self._do(library.zc_sem_wait)
 
     def trywait(self) -> None:
         """Raises OSError EAGAIN when the count is zero."""
-        call(library.zc_sem_trywait, self._ptr)
+        self._do(library.zc_sem_trywait)
 
     def timedwait(self, timeout_ns: int) -> None:
         """Raises OSError ETIMEDOUT when timeout_ns nanoseconds pass first."""
-        call(library.zc_sem_timedwait, self._ptr, check_count("timeout_ns", timeout_ns, 64))
+        self._do(library.zc_sem_timedwait, check_count("timeout_ns", timeout_ns, 64))
 
     def post(self) -> None:
-        call(library.zc_sem_post, self._ptr)
+        self._do(library.zc_sem_post)
 
 
 def region_mutex(r: Region, off: int, flags: int = 0) -> Mutex:
     """The mutex at byte off of r; LOCK_INIT in flags initialises it first."""
-    return Mutex(r._call(library.zc_region_mutex, check_count("off", off, 64), flags), r)
+    r._call(library.zc_region_mutex, check_count("off", off, 64), flags)
+    return Mutex(r, off)
 
 
 def region_sem(r: Region, off: int, value: int = 0, flags: int = 0) -> Sem:
     """The semaphore at byte off of r; LOCK_INIT initialises it to value."""
-    return Sem(r._call(library.zc_region_sem, check_count("off", off, 64), value, flags), r)
+    r._call(library.zc_region_sem, check_count("off", off, 64), value, flags)
+    return Sem(r, off)
