@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Install libzcopy into a prefix inside the build tree and use it the ways
 # users do: a program built out of tree with only pkg-config (from make or
-# CMake), the static archive, the install tree moved elsewhere, and the
-# source as a meson subproject that keeps to itself.
+# CMake), the static archive, the Python package, the install tree moved
+# elsewhere, and the source as a meson subproject that keeps to itself.
 set -euo pipefail
 
 src=$1 work=$2 version=$3
+python=${PYTHON:?PYTHON must name a python3 with venv, pip and setuptools}
 shift 3
 meson=("$@")
 prefix=$work/prefix
@@ -71,6 +72,36 @@ cmp -s data out || fail "prog-static copied the wrong bytes"
 # The installed command finds the installed library.
 LD_LIBRARY_PATH=$prefix/lib "$prefix/bin/zcopy" data copy || fail "installed zcopy"
 cmp -s data copy || fail "installed zcopy copied the wrong bytes"
+
+# The Python package, installed as zcopy-python(7) says: pip in a venv that
+# sees Debian's setuptools, so that no package index is needed (--no-index
+# makes sure; --isolated keeps this user's pip settings out). pip builds in the
+# directory it is given, so it gets a copy. The package finds the library of
+# the prefix by its soname, through the loader's path, and has meson's version.
+mkdir tmp
+cp -r "$src/examples/python" pysrc
+"$python" -m venv --system-site-packages venv >venv.log 2>&1 || { cat venv.log; fail "venv"; }
+TMPDIR=$work/tmp venv/bin/pip --isolated install --no-build-isolation --no-index \
+	--no-cache-dir -q ./pysrc >pip.log 2>&1 || { cat pip.log; fail "pip install"; }
+cat >use.py <<'EOF_PY'
+import importlib.metadata, os, sys
+import zcopy
+with open(sys.argv[1], "rb") as src, open(sys.argv[2], "wb") as dst:
+    dst.write(b"head")
+    n, st = zcopy.transfer_ex(src, dst)
+maps = open("/proc/self/maps").read().split()
+print(importlib.metadata.version("zcopy"), zcopy.version(), n,
+      next(p for p in maps if os.path.basename(p).startswith("libzcopy.so")),
+      os.path.isfile(os.path.join(os.path.dirname(zcopy.__file__), "py.typed")),
+      os.path.dirname(zcopy.__file__))
+EOF_PY
+want="$version $version 3000017 $(readlink -f "$prefix/lib/libzcopy.so.1") True $work/venv/lib/"
+got=$(env -u ZCOPY_LIB LD_LIBRARY_PATH=$prefix/lib venv/bin/python use.py data pyout 2>err) ||
+	fail "python: $(cat err)"
+[ "${got#"$want"}" != "$got" ] || fail "python printed '$got', not '$want...'"
+{ printf head; cat data; } | cmp -s - pyout || fail "python copied the wrong bytes"
+env -u LD_LIBRARY_PATH ZCOPY_LIB=$prefix/lib/libzcopy.so.1 venv/bin/python use.py data pyout \
+	>/dev/null 2>err || fail "python with ZCOPY_LIB: $(cat err)"
 
 # The install tree moved elsewhere, as an unpacked archive is: zcopy.pc finds
 # the headers and libraries from where it lies now.
