@@ -29,7 +29,8 @@ head -c 3000017 /dev/urandom >data
 "${meson[@]}" install -C build >install.log || { cat install.log; fail "install"; }
 
 for f in lib/libzcopy.so lib/libzcopy.so.1 lib/libzcopy.a include/zcopy.h \
-	lib/pkgconfig/zcopy.pc bin/zcopy share/man/man1/zcopy.1; do
+	lib/pkgconfig/zcopy.pc bin/zcopy share/man/man1/zcopy.1 \
+	share/man/man7/zcopy-python.7; do
 	[ -e "$prefix/$f" ] || fail "$f not installed"
 done
 soname=$(readelf -d "$prefix/lib/libzcopy.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')

@@ -13,7 +13,7 @@ socket.sendfile(): they take descriptors or objects with a fileno() method,
 raise OSError with the C errno, and are retried after a signal whose handler
 returns (PEP 475). A file object is flushed first and, when seekable, read
 or written at its own position, which then moves past what went (see
-_files.py).
+_files.py). zcopy-python(7) documents it all.
 
 The package is a ctypes binding of the installed libzcopy.so.1; $ZCOPY_LIB,
 a path, loads another copy instead.
