@@ -2,12 +2,14 @@
 """zcopy.Stats and zcopy.Region mirror struct zc_stats and struct zc_region:
 their sizes and every field's offset and size equal what the C compiler says
 (printed by the stats-layout and region-layout helpers of the abi suite, as
-"name offset size" lines), and every field has its type hint."""
+"name offset size" lines), and every field has its type hint. Every ZC_
+constant of zcopy.h has its mirror, of the same value."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import re
 import subprocess
 from typing import Any
 
@@ -46,3 +48,31 @@ def test_every_field_has_a_hint(struct: Any) -> None:
     for cls in reversed(struct.__mro__):
         hints.update(getattr(cls, "__annotations__", {}))
     assert [name for name, _ in struct._fields_ if name not in hints] == []
+
+
+def header_constants() -> dict[str, int]:
+    """NAME: value of each #define ZC_NAME of zcopy.h, the version aside (the
+    library tells it at run time) and expressions worked out."""
+    header = os.environ.get("ZCOPY_HEADER")
+    if not header:
+        pytest.skip("ZCOPY_HEADER is not set: meson test passes include/zcopy.h")
+    with open(header) as f:
+        defines = re.findall(r"^#define ZC_(\w+)[ \t]+(.+?)\s*(?:/\*.*)?$", f.read(), re.M)
+    values: dict[str, int] = {}
+    for name, text in defines:
+        if name.startswith("VERSION_") or name == "ALL":
+            continue
+        # Literals such as 0x10u or (-1), UINT64_MAX, and ORs of constants
+        # defined above them.
+        text = re.sub(r"\b(0x[0-9a-fA-F]+|[0-9]+)[uU]?\b", r"\1", text)
+        text = text.replace("UINT64_MAX", str((1 << 64) - 1))
+        text = re.sub(r"\bZC_(\w+)", lambda m: str(values[m.group(1)]), text)
+        assert re.fullmatch(r"[0-9a-fx() |-]+", text), "ZC_%s: cannot read %r" % (name, text)
+        values[name] = eval(text)
+    return values
+
+
+def test_constants_match_the_header() -> None:
+    c = header_constants()
+    assert {n: getattr(zcopy, n, None) for n in c} == c
+    assert zcopy.ALL == ctypes.c_size_t(-1).value
