@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import socket
 import textwrap
 import threading
@@ -194,6 +195,33 @@ def test_close_waits_for_a_blocked_call() -> None:
         sem.post()
         waiter.join()
     r.close()
+
+
+def test_fork_while_another_thread_holds_the_bookkeeping() -> None:
+    with zcopy.region_memfd("py", 4096) as r:
+        held, release = threading.Event(), threading.Event()
+
+        def holder() -> None:
+            with zcopy._regions._book:
+                held.set()
+                release.wait(30)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        held.wait(30)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                # Only this thread exists in the child: the lock must be free
+                # (SIGALRM, whose default is to kill, ends a wait for it).
+                signal.alarm(10)
+                zcopy.region_seal(r, zcopy.SEAL_SEAL)
+                os._exit(0)
+        finally:
+            release.set()
+            t.join()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_dropped_region_closes_its_fd() -> None:

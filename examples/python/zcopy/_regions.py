@@ -35,6 +35,15 @@ __all__ = [
 # closes itself through it.
 _book = threading.RLock()
 
+
+def _new_book() -> None:
+    # A child forked while another thread held the lock would wait for it forever.
+    global _book
+    _book = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_new_book)
+
 T = TypeVar("T")
 
 
