@@ -35,13 +35,10 @@ __all__ += _lib.__all__
 __all__ += _regions.__all__
 
 
-def _transfer(src: FileLike, dst: FileLike, length: int, flags: int,
+def _transfer(s: _files.End, d: _files.End, length: int, flags: int,
               stats: Optional[Stats]) -> int:
-    s = _files.End(src, source=True)
-    d = _files.End(dst, source=False)
-
     def move(n: int) -> int:
-        return int(_lib.call(library.zc_transfer_ex, s.fd, d.fd, n, flags,
+        return int(_lib.call(library.zc_transfer_at, s.fd, s.ptr(), d.fd, d.ptr(), n, flags,
                              None if stats is None else ctypes.byref(stats)))
 
     return _files.run(s, d, _lib.check_count("length", length), move)
@@ -50,14 +47,17 @@ def _transfer(src: FileLike, dst: FileLike, length: int, flags: int,
 def transfer(src: FileLike, dst: FileLike, length: int = ALL, flags: int = 0) -> int:
     """Move up to length bytes (ALL: to the end of the input) from src to dst;
     the count moved, 0 at the end of the input."""
-    return _transfer(src, dst, length, flags, None)
+    return _transfer(_files.End(src, source=True), _files.End(dst, source=False), length,
+                     flags, None)
 
 
 def transfer_ex(src: FileLike, dst: FileLike, length: int = ALL,
                 flags: int = 0) -> tuple[int, Stats]:
     """transfer() that also returns what the call did: (count, Stats)."""
     stats = Stats()
-    return _transfer(src, dst, length, flags, stats), stats
+    n = _transfer(_files.End(src, source=True), _files.End(dst, source=False), length,
+                  flags, stats)
+    return n, stats
 
 
 def transfer_at(src: FileLike, src_off: Optional[int], dst: FileLike,
@@ -69,17 +69,11 @@ def transfer_at(src: FileLike, src_off: Optional[int], dst: FileLike,
     Returns (count, new src_off, new dst_off, Stats); an offset given as
     None comes back as None.
     """
-    offs = [None if o is None else ctypes.c_uint64(_lib.check_count(name, o, 64))
-            for name, o in (("src_off", src_off), ("dst_off", dst_off))]
-    s = _files.End(src, source=True, at_offset=offs[0] is not None)
-    d = _files.End(dst, source=False, at_offset=offs[1] is not None)
+    s = _files.End(src, source=True,
+                   offset=None if src_off is None else _lib.check_count("src_off", src_off, 64))
+    d = _files.End(dst, source=False,
+                   offset=None if dst_off is None else _lib.check_count("dst_off", dst_off, 64))
     stats = Stats()
+    n = _transfer(s, d, length, flags, stats)
+    return n, s.given_offset(), d.given_offset(), stats
 
-    def move(n: int) -> int:
-        ptrs = [None if o is None else ctypes.byref(o) for o in offs]
-        return int(_lib.call(library.zc_transfer_at, s.fd, ptrs[0], d.fd, ptrs[1], n, flags,
-                             ctypes.byref(stats)))
-
-    n = _files.run(s, d, _lib.check_count("length", length), move)
-    src_new, dst_new = (None if o is None else o.value for o in offs)
-    return n, src_new, dst_new, stats

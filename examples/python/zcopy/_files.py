@@ -8,9 +8,11 @@ descriptors only; socket.sendfile() starts at an offset and seek()s the
 object past what went. Here, around each call:
 
 - the object is flushed, so what was written before reaches the file first;
-- a seekable object's descriptor is moved to the object's tell(), and after
-  the call the object is seek()ed to where the descriptor got to, which also
-  drops what it read ahead (the call may have changed those bytes);
+- a seekable source is read at the object's tell(), as socket.sendfile()
+  does, and the object is then seek()ed past what went;
+- a seekable destination's descriptor is moved to the object's tell(), and
+  after the call the object is seek()ed to where the descriptor got to,
+  which also drops what it had read ahead (the call may have changed it);
 - what a non-seekable buffered reader (a pipe, a socket's makefile()) read
   ahead goes first, by write(2): the kernel cannot hand those bytes out again;
 - a text-mode object may only be written to: its decoder's read-ahead cannot
@@ -21,9 +23,10 @@ An int is a descriptor, used as it is.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
-from typing import Any, Callable, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, Union
 
 
 class HasFileno(Protocol):
@@ -38,24 +41,31 @@ def _seekable(obj: object) -> bool:
     return bool(seekable and seekable()) and hasattr(obj, "tell") and hasattr(obj, "seek")
 
 
+def _reads_ahead(obj: object) -> bool:
+    """Whether obj may hold bytes it read past its position."""
+    readable = getattr(obj, "readable", None)
+    return not isinstance(obj, io.RawIOBase) and bool(readable and readable())
+
+
 def fileno(f: FileLike) -> int:
     """The descriptor of f, flushed first when it is a file object."""
-    end = End(f, source=False, at_offset=True)
+    end = End(f, source=False, offset=0)  # a call's own offset: only flush
     end.prepare()
     return end.fd
 
 
 class End:
-    """One end of a call: its descriptor, and the file object around it."""
+    """One end of a call: its descriptor, the offset the call reads or
+    writes at (None: the descriptor's), and the file object around it."""
 
-    def __init__(self, f: FileLike, *, source: bool, at_offset: bool = False):
-        """at_offset: the call reads or writes at an offset of its own, like
-        pread/pwrite, and leaves the descriptor's offset alone."""
+    def __init__(self, f: FileLike, *, source: bool, offset: Optional[int] = None):
+        """offset: an offset of the caller's, used like pread/pwrite's: the
+        descriptor's offset and the object's position stay where they are."""
         self.obj: Any = None
-        self.at_offset = at_offset
         self.source = source
-        self.seekable = False
-        self.moved = False
+        self.given = offset is not None
+        self.off = None if offset is None else ctypes.c_uint64(offset)
+        self.follow = False
         if isinstance(f, int):
             self.fd = f
             return
@@ -67,6 +77,14 @@ class End:
         self.obj = f
         self.fd = f.fileno()  # ValueError once the object is closed
 
+    def given_offset(self) -> Optional[int]:
+        """The caller's offset, advanced past what moved; None if none was given."""
+        return self.off.value if self.given and self.off is not None else None
+
+    def ptr(self) -> Any:
+        """The offset for the C call: a pointer to it, or NULL."""
+        return None if self.off is None else ctypes.byref(self.off)
+
     def prepare(self) -> None:
         obj = self.obj
         if obj is None:
@@ -74,20 +92,25 @@ class End:
         flush = getattr(obj, "flush", None)
         if flush:
             flush()
-        self.seekable = _seekable(obj)
-        if not self.seekable or self.at_offset:
+        if self.given or not _seekable(obj):
             return
         pos = obj.tell()
         if isinstance(obj, io.TextIOWrapper) and pos != obj.buffer.tell():
             raise ValueError("a text-mode file that has read ahead cannot be written to")
-        os.lseek(self.fd, pos, os.SEEK_SET)
-        self.moved = True
+        self.follow = True
+        if self.source:
+            # The descriptor stays where the object's buffer expects it.
+            self.off = ctypes.c_uint64(pos)
+        elif _reads_ahead(obj):
+            # Its descriptor may be past its position (not for io's objects,
+            # which a flush rewinds, but for _pyio's).
+            os.lseek(self.fd, pos, os.SEEK_SET)
 
     def drain(self, dst_fd: int, length: int) -> tuple[int, bool]:
         """Write to dst_fd what a non-seekable source has read ahead, up to
         length. Returns (bytes written, whether all of them were taken)."""
         peek = getattr(self.obj, "peek", None)
-        if not peek or self.seekable or self.at_offset or length == 0:
+        if not peek or self.follow or self.given or length == 0:
             return 0, True
         # peek() reads once from the descriptor when nothing is buffered: the
         # call would have waited for those bytes all the same.
@@ -99,14 +122,16 @@ class End:
         return n, n == len(pending)
 
     def finish(self) -> None:
-        if not self.moved:
+        if not self.follow:
             return
-        pos = os.lseek(self.fd, 0, os.SEEK_CUR)
-        # The object still takes its descriptor to be where it left it. A seek
-        # to the end always goes to the descriptor and empties the read
-        # buffer; one to a place the buffer holds would only move in it.
-        self.obj.seek(0, os.SEEK_END)
-        self.obj.seek(pos)
+        obj = self.obj
+        if self.source:
+            assert self.off is not None
+            obj.seek(self.off.value)
+            return
+        # io's objects dropped what they had read ahead when flushed; _pyio's
+        # drop it here, the descriptor having moved since.
+        obj.seek(os.lseek(self.fd, 0, os.SEEK_CUR))
 
 
 def run(src: End | None, dst: End, length: int, move: Callable[[int], int]) -> int:
@@ -115,6 +140,8 @@ def run(src: End | None, dst: End, length: int, move: Callable[[int], int]) -> i
     Like the C call, an error after some bytes moved is not raised: the count
     is returned and the next call meets the error again.
     """
+    if dst.obj is None and (src is None or src.obj is None):
+        return move(length)  # descriptors: nothing to do around the call
     ends = [e for e in (src, dst) if e is not None]
     prepared: list[End] = []
     try:

@@ -213,17 +213,16 @@ def region_transfer(r: Region, off: int, length: int, dst: _files.FileLike,
     its position unless dst_off is given. Returns (count, new dst_off, Stats).
     """
     check_count("off", off, 64)
-    o = None if dst_off is None else ctypes.c_uint64(check_count("dst_off", dst_off, 64))
     stats = Stats()
-    end = _files.End(dst, source=False, at_offset=o is not None)
+    end = _files.End(dst, source=False,
+                     offset=None if dst_off is None else check_count("dst_off", dst_off, 64))
 
     def move(n: int) -> int:
-        return int(r._call(library.zc_region_transfer, off, n, end.fd,
-                           None if o is None else ctypes.byref(o), flags,
+        return int(r._call(library.zc_region_transfer, off, n, end.fd, end.ptr(), flags,
                            ctypes.byref(stats)))
 
     count = _files.run(None, end, check_count("length", length), move)
-    return count, None if o is None else o.value, stats
+    return count, end.given_offset(), stats
 
 
 def region_sync(r: Region, off: int = 0, length: int = 0, flags: int = 0) -> None:
