@@ -153,3 +153,73 @@ def test_too_large_offset() -> None:
 def test_not_a_file() -> None:
     with pytest.raises(TypeError):
         zcopy.transfer(3.5, 1)  # type: ignore[arg-type]
+
+
+class Progress:
+    """Records the calls of a progress callback; stops at call number stop."""
+
+    def __init__(self, stop: int = 0):
+        self.calls: list[tuple[int, int, int]] = []
+        self.stop = stop
+
+    def __call__(self, done: int, total: int, path: int) -> bool:
+        self.calls.append((done, total, path))
+        return len(self.calls) == self.stop
+
+
+def test_transfer_opts_every_field(src: BinaryIO, dst: BinaryIO, data: bytes) -> None:
+    # Each field of struct zc_opts shows in the result: the mirror's layout.
+    p = Progress()
+    n, st = zcopy.transfer_opts(src, dst, 12345, ALL_OFF, src_off=100, dst_off=7,
+                                chunk=4096, progress=p)
+    assert n == 12345
+    assert (src.tell(), dst.tell()) == (0, 0)
+    assert read_all(dst) == bytes(7) + data[100:12445]
+    assert st.path == zcopy.PATH_READ_WRITE
+    assert [c[0] for c in p.calls] == [4096, 8192, 12288, 12345]
+    assert {c[1:] for c in p.calls} == {(12345, zcopy.PATH_READ_WRITE)}
+
+
+def test_transfer_opts_follows_file_objects(src: BinaryIO, dst: BinaryIO,
+                                            data: bytes) -> None:
+    src.read(10)
+    dst.write(b"head")
+    n, _ = zcopy.transfer_opts(src, dst, chunk=1 << 18, progress=Progress())
+    assert n == SIZE - 10
+    assert (src.tell(), dst.tell()) == (SIZE, SIZE - 6)
+    assert read_all(dst) == b"head" + data[10:]
+
+
+def test_progress_stops_the_call(src: BinaryIO, dst: BinaryIO, data: bytes) -> None:
+    p = Progress(stop=2)
+    n, st = zcopy.transfer_opts(src, dst, chunk=65536, progress=p)
+    assert n == 2 * 65536 and len(p.calls) == 2
+    assert st.error == errno.ECANCELED
+    assert read_all(dst) == data[:n]
+    assert src.tell() == n
+
+
+def test_progress_exception_is_raised(src: BinaryIO, dst: BinaryIO, data: bytes) -> None:
+    def boom(done: int, total: int, path: int) -> bool:
+        raise KeyError(done)
+
+    with pytest.raises(KeyError) as e:
+        zcopy.transfer_opts(src, dst, chunk=65536, progress=boom)
+    assert e.value.args == (65536,)
+    # The positions still say what moved.
+    assert src.tell() == dst.tell() == 65536
+    assert read_all(dst) == data[:65536]
+
+
+def test_progress_total_unknown_from_a_pipe() -> None:
+    r, w = os.pipe()
+    try:
+        os.write(w, b"x" * 50000)
+        os.close(w)
+        p = Progress()
+        with file_with(b"") as dst:
+            n, _ = zcopy.transfer_opts(r, dst, chunk=8192, progress=p)
+            assert n == 50000
+        assert p.calls[-1][:2] == (50000, zcopy.TOTAL_UNKNOWN)
+    finally:
+        os.close(r)

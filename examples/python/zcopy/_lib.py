@@ -185,6 +185,26 @@ class CRegion(ctypes.Structure):
     name: bytes
 
 
+# int (*progress)(uint64_t done, uint64_t total, uint32_t path, void *arg)
+progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.c_uint64,
+                               ctypes.c_uint32, ctypes.c_void_p)
+
+
+class Opts(ctypes.Structure):
+    """struct zc_opts, field for field (it grows at its end: size says how far)."""
+
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("len", ctypes.c_uint64),
+        ("src_off", ctypes.c_int64),
+        ("dst_off", ctypes.c_int64),
+        ("chunk", ctypes.c_uint64),
+        ("progress", progress_fn),
+        ("arg", ctypes.c_void_p),
+    ]
+
+
 def _raise_errno() -> None:
     err = ctypes.get_errno()
     # OSError(errno, ...) is the subclass for that errno: FileNotFoundError...
@@ -232,6 +252,9 @@ _PROTOTYPES: dict[str, tuple[Any, list[Any], Any]] = {
                        [ctypes.c_int, _c_uint64_p, ctypes.c_int, _c_uint64_p,
                         ctypes.c_size_t, ctypes.c_uint, _Stats_p],
                        _raise_on_minus_one),
+    "zc_transfer_opts": (ctypes.c_ssize_t,
+                         [ctypes.c_int, ctypes.c_int, ctypes.POINTER(Opts), _Stats_p],
+                         _raise_on_minus_one),
     "zc_region_create": (ctypes.c_int, [_Region_p, ctypes.c_char_p, ctypes.c_uint64,
                                         ctypes.c_uint32, ctypes.c_uint32],
                          _raise_on_minus_one),
