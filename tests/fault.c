@@ -200,10 +200,24 @@ ssize_t __wrap_zc__sys_vmsplice(int fd, const struct iovec *iov, unsigned long n
  * With -Wl,--wrap=zc__sys_NAME every reference to zc__sys_NAME, these and the
  * library's, is bound to __wrap_zc__sys_NAME; without it, to the real one.
  */
+typedef void (*t_fn)(void);
+
+/*
+ * The addresses pass through volatile storage: a compiler that takes two
+ * declared functions to be distinct (clang does) would otherwise fold the
+ * comparison away before the linker has had its say.
+ */
+static bool same_fn(t_fn a, t_fn b)
+{
+	t_fn volatile va = a, vb = b;
+
+	return va == vb;
+}
+
 const char *t_seam_unwrapped(void)
 {
-#define ZC_SYSCALL(name, type, params, args, in, out, lenp, seam)            \
-	if ((void (*)(void))zc__sys_##name != (void (*)(void))__wrap_zc__sys_##name) \
+#define ZC_SYSCALL(name, type, params, args, in, out, lenp, seam)          \
+	if (!same_fn((t_fn)zc__sys_##name, (t_fn)__wrap_zc__sys_##name)) \
 		return #name;
 #include "syscalls.h"
 	return NULL;
