@@ -202,11 +202,25 @@ void zc__note_fallback(struct zc__xfer *x, uint32_t path, int err)
 /*
  * copy_file_range, sendfile and splice report 0 on procfs and sysfs files
  * that do have content (their size says 0 or 4096): a 0 before any byte
- * moved is only believed from read().
+ * moved is only believed from read(). So is a 0 short of the size fstat
+ * gave: FUSE takes a short read into the page cache for the end of the
+ * file and answers the next splice from there with 0, where read() asks
+ * the filesystem again. At a real end of file the position has reached
+ * the size and the 0 stands, at the cost of one lseek for a call that
+ * went to the end of an fd's own offset.
  */
 static bool maybe_fake_eof(const struct zc__xfer *x, uint32_t path)
 {
-	return x->moved == 0 && path != RW && zc__seekable(&x->src);
+	int64_t pos;
+
+	if (path == RW || !zc__seekable(&x->src))
+		return false;
+	if (x->moved == 0)
+		return true;
+	if (x->src.type == ZC_FD_BLOCK)
+		return false;
+	pos = zc__end_pos(&x->src);
+	return pos >= 0 && pos < x->src.st.st_size;
 }
 
 /* One step of the path in use; false when the run must stop. */

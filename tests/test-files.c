@@ -422,9 +422,23 @@ static void test_dense_and_empty(void **state)
  * longer has, and write() then said EFAULT, once taken for end of input.
  * Every byte must arrive, and the source must not grow.
  */
+static char tmpfs_dir[32];
+
+/* Unmount the small tmpfs whether the test passed or an assertion left it. */
+static int unmount_tmpfs(void **state)
+{
+	(void)state;
+	if (tmpfs_dir[0]) {
+		umount2(tmpfs_dir, MNT_DETACH);
+		rmdir(tmpfs_dir);
+		tmpfs_dir[0] = 0;
+	}
+	return 0;
+}
+
 static void test_full_tmpfs_source(void **state)
 {
-	char dir[] = "/tmp/zc-tmpfs.XXXXXX", path[64];
+	char *dir = tmpfs_dir, path[64];
 	static const struct t_island ends[] = { { 0, MiB }, { 63 * MiB, MiB } };
 	unsigned char *want, *filler;
 	int src, fill, dst;
@@ -436,9 +450,11 @@ static void test_full_tmpfs_source(void **state)
 		fprintf(stderr, "# not root: cannot mount a small tmpfs, skipped\n");
 		skip();
 	}
+	strcpy(tmpfs_dir, "/tmp/zc-tmpfs.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	if (mount_small_tmpfs(dir) != 0) {
 		rmdir(dir);
+		tmpfs_dir[0] = 0;
 		fprintf(stderr, "# cannot mount tmpfs here, skipped\n");
 		skip();
 	}
@@ -466,8 +482,6 @@ static void test_full_tmpfs_source(void **state)
 	close(src);
 	free(filler);
 	free(want);
-	assert_int_equal(umount(dir), 0);
-	rmdir(dir);
 }
 
 static struct zc_opts opts(uint64_t chunk, void *arg)
@@ -648,7 +662,7 @@ int main(void)
 		cmocka_unit_test(test_holes_concurrent),
 		cmocka_unit_test(test_dense_and_empty),
 		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_full_tmpfs_source),
+		cmocka_unit_test_teardown(test_full_tmpfs_source, unmount_tmpfs),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_cancel_sparse),
