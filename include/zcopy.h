@@ -169,6 +169,34 @@ struct zc_opts {
 ssize_t zc_transfer_opts(int src_fd, int dst_fd, const struct zc_opts *opts,
 			 struct zc_stats *stats);
 
+/*
+ * Relays, for event loops: zc_relay_new(3). A relay owns the pipe between
+ * src and dst for one direction of one connection. Bytes taken from src that
+ * dst cannot take yet wait in it between calls, so zc_relay_move() never
+ * waits for dst: with both fds non-blocking it never blocks. A relay with
+ * nothing pending gives its pipe back to a pool and costs only its struct.
+ */
+struct zc_relay;
+
+/* pipe_size 0 takes the kernel's default (64 KiB); flags: ZC_NO_SPLICE or 0. */
+struct zc_relay *zc_relay_new(uint32_t pipe_size, unsigned int flags);
+/* Frees the relay; bytes still pending are dropped. NULL does nothing. */
+void zc_relay_free(struct zc_relay *relay);
+/*
+ * Deliver what is pending, then move up to len more bytes (ZC_ALL: until
+ * src or dst would block). Returns the bytes delivered to dst by this call;
+ * 0 once src has ended and nothing is pending (time to shut dst down); -1
+ * with errno EAGAIN when nothing could move. stats may be NULL.
+ */
+ssize_t zc_relay_move(struct zc_relay *relay, int src_fd, int dst_fd, size_t len,
+		      unsigned int flags, struct zc_stats *stats);
+/*
+ * Bytes taken from src that wait for dst: while non-zero, wait for dst to be
+ * writable, not for src; the relay reads src again (and sees its end) only
+ * once they are delivered.
+ */
+uint64_t zc_relay_pending(const struct zc_relay *relay);
+
 /* "copy_file_range", "splice", ...; "none" for ZC_PATH_NONE, NULL if unknown. */
 const char *zc_path_name(uint32_t path);
 

@@ -197,6 +197,11 @@ void zc__pipe_discard(void);
 char *zc__rw_buffer(void);
 int zc__pipe_grow(int fd);
 
+/* relay-pool.c: pipes lent to relays while bytes wait in them */
+int zc__relay_pipe_get(struct zc__pipe *p, uint32_t asked);
+void zc__relay_pipe_put(struct zc__pipe *p, uint32_t asked);
+void zc__relay_pipe_close(struct zc__pipe *p);
+
 /* debug.c: settings read from the environment once, at load */
 extern int zc__debug;
 extern unsigned int zc__disabled;
