@@ -201,6 +201,7 @@ int zc__pipe_grow(int fd);
 int zc__relay_pipe_get(struct zc__pipe *p, uint32_t asked);
 void zc__relay_pipe_put(struct zc__pipe *p, uint32_t asked);
 void zc__relay_pipe_close(struct zc__pipe *p);
+void zc__relay_pool_drop(void);
 
 /* debug.c: settings read from the environment once, at load */
 extern int zc__debug;
