@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -349,6 +350,20 @@ int t_fd_count(void)
 		n++;
 	closedir(d);
 	return n - 3;	/* ".", ".." and the DIR's own fd */
+}
+
+void t_need_fds(unsigned long n)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max < n) {
+		print_message("skipped: RLIMIT_NOFILE hard limit %lu is below %lu\n",
+			      (unsigned long)rl.rlim_max, n);
+		skip();
+	}
+	rl.rlim_cur = rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
 }
 
 int t_in_child(void (*fn)(void *), void *arg)

@@ -103,6 +103,8 @@ void t_assert_file(int fd, const void *data, size_t len);
 
 /* Count of open fds in this process. */
 int t_fd_count(void);
+/* Raise the fd limit to allow n open fds, or skip the test saying why. */
+void t_need_fds(unsigned long n);
 
 /* Run fn in a forked child with default signal dispositions; its wait status. */
 int t_in_child(void (*fn)(void *), void *arg);

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -315,20 +314,12 @@ static long slab_kib(void)
 static void test_many_pending(void **state)
 {
 	static struct zc_relay *relays[BUSY];
-	struct rlimit rl;
 	int src[2], dst[2], fds0;
 	long slab0;
 	size_t i;
 
 	(void)state;
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_max < 2 * BUSY + 64) {
-		print_message("skipped: RLIMIT_NOFILE hard limit %lu is below %d\n",
-			      (unsigned long)rl.rlim_max, 2 * BUSY + 64);
-		skip();
-	}
-	rl.rlim_cur = rl.rlim_max;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	t_need_fds(2 * BUSY + 64);
 	assert_int_equal(pipe2(src, O_CLOEXEC | O_NONBLOCK), 0);
 	t_unix_pair(dst);
 	set_nonblock(dst[1]);
