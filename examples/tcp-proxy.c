@@ -195,7 +195,7 @@ static ssize_t move_transfer(struct conn *c, int k, struct zc_stats *st)
 /* Move direction k as far as it goes now; false when the connection ended. */
 static bool step(struct proxy *p, struct conn *c, int k)
 {
-	struct zc_stats st;
+	struct zc_stats st = { .bytes = 0 };
 	ssize_t n;
 
 	if (p->mode == M_TRANSFER)
