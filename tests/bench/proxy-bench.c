@@ -132,16 +132,27 @@ static int listen_on(int port)
 	return fd;
 }
 
+/*
+ * A port for a proxy to listen on, below the ephemeral range, so that none
+ * of the thousands of client connections of a run takes it meanwhile.
+ */
 static int free_port(void)
 {
-	int fd = listen_on(0), port;
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd, port, tries;
 
-	getsockname(fd, (struct sockaddr *)&a, &alen);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (tries = 0; tries < 1000; tries++) {
+		port = 20000 + rand() % 12000;
+		a.sin_port = htons((uint16_t)port);
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(fd);
+			return port;
+		}
+		close(fd);
+	}
+	die("free_port");
 }
 
 /* Upstream: one thread, one epoll set. */
@@ -628,7 +639,7 @@ static void run_workload(struct proxy *p, const struct workload *w, struct resul
 
 /* Proxies */
 
-static void proxy_start(struct proxy *p)
+static bool proxy_try_start(struct proxy *p)
 {
 	char cmd[2048], *o = cmd;
 	const char *s;
@@ -664,12 +675,28 @@ static void proxy_start(struct proxy *p)
 			send(fd, "P", 1, MSG_NOSIGNAL);
 			close(fd);
 			usleep(50000);
-			return;
+			return true;
 		}
 		close(fd);
+		if (waitpid(p->pid, NULL, WNOHANG) == p->pid)
+			break;
 		usleep(10000);
 	}
 	fprintf(stderr, "proxy-bench: %s did not listen: %s\n", p->name, cmd);
+	return false;
+}
+
+/* The port may have been taken between the check and the proxy's bind: try others. */
+static void proxy_start(struct proxy *p)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (proxy_try_start(p))
+			return;
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
 	exit(1);
 }
 

@@ -53,6 +53,7 @@ CFG
 "$bench" --reps "${PROXY_REPS:-3}" --secs "${PROXY_SECS:-2}" \
 	--bulk-mib "${PROXY_BULK_MIB:-1024}" ${PROXY_ONLY:+--only "$PROXY_ONLY"} \
 	"relay=exec $proxy -m relay -p %L %T" \
+	"relay-64K=exec $proxy -m relay -P 0 -p %L %T" \
 	"haproxy=sed 's/@L@/%L/; s/@T@/%T/' $tmp/haproxy.tmpl > $tmp/h%L.cfg && exec $haproxy -db -f $tmp/h%L.cfg" \
 	"transfer=exec $proxy -m transfer -p %L %T" \
 	"rw=exec $proxy -m rw -p %L %T" \
