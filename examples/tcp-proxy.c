@@ -27,8 +27,8 @@
  *     relay holds a pipe only while bytes wait in it.
  *
  * Relays get 1 MiB pipes (-P; 0 for the kernel's 64 KiB): a relay holds one
- * only while bytes wait in it, and against 64 KiB it cut the CPU per GB by
- * a quarter to a third on loopback streams (tests/bench/results/2026-11-29/).
+ * only while bytes wait in it, and 64 KiB pipes took 1.2 to 1.8 times the
+ * CPU per GB on loopback streams (tests/bench/results/2026-11-29-relay/).
  * Past the user's pipe allowance the kernel gives smaller pipes, which still
  * work. Both sockets have TCP_NODELAY: with Nagle on, 1 MiB request-response
  * exchanges ran 5x slower, the tail of each waiting for an ACK.
