@@ -277,7 +277,7 @@ bool zc__progress(struct zc__xfer *x)
 /* run_upto in pieces of the progress chunk, telling the callback after each. */
 static void copy(struct zc__xfer *x, uint64_t upto)
 {
-	uint64_t piece;
+	uint64_t piece, before;
 
 	if (!x->progress.fn) {
 		run_upto(x, upto);
@@ -285,8 +285,10 @@ static void copy(struct zc__xfer *x, uint64_t upto)
 	}
 	while (x->moved < upto && !x->err && !x->eof && x->ci < x->nchain) {
 		piece = ZC_MIN(upto - x->moved, x->progress.chunk);
+		before = x->moved;
 		run_upto(x, x->moved + piece);
-		if (!zc__progress(x))
+		/* The step that only found the end moved nothing: nothing to tell. */
+		if (x->moved > before && !zc__progress(x))
 			return;
 	}
 }
