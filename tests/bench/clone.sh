@@ -23,6 +23,9 @@
 # odd repetitions and cp first in even ones; before each copy the last one is
 # removed and `sync` settles the filesystem, and after it `sync` again, so the
 # free space counts what the copy took. Neither sync is timed.
+#
+# results/2026-11-29-files: both clone 1 GiB in about a millisecond, taking
+# no data blocks.
 . "$(dirname "$(realpath "$0")")/lib.sh"
 b_init "$@"
 bytes=$((b_mib * 1024 * 1024))

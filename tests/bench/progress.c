@@ -15,6 +15,9 @@
  * callback runs twice, and the ratio of the two is the noise floor. The
  * first round checks the bytes and the callback's calls, untimed.
  *
+ * On a shared 2-vCPU machine a callback every 8 MiB cost nothing measurable
+ * (CPU within 1.5%, as the call against itself): results/2026-11-29-files.
+ *
  * CPU time is the calling thread's CPU clock: what getrusage(RUSAGE_THREAD)
  * adds up as user + system time, but to the nanosecond: getrusage gave 0 for
  * a 64 MiB splice into /dev/null that took 0.8 ms.
