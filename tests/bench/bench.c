@@ -71,12 +71,7 @@ static const struct b_method methods[] = {
 #define NMETHODS (sizeof(methods) / sizeof(methods[0]))
 
 struct opts {
-	bool smoke;
-	uint64_t big_mib;
-	unsigned int reps;
-	const char *out;
-	const char *dir;
-	const char *pairs;
+	struct b_common c;
 	const char *methods;
 	const char *sizes;
 	double budget;
@@ -111,14 +106,6 @@ struct run {
 	bool mixed;
 	bool fell_back;
 };
-
-static double now(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void note_stats(struct run *r, const struct zc_stats *st)
 {
@@ -412,17 +399,17 @@ static void cell_run(struct b_suite *b, const struct source *src, struct b_cell 
 	if (b_end_start(&in, &gate) < 0 || b_end_start(&out, &gate) < 0)
 		die("pthread_create", EAGAIN);
 
-	t0 = now(CLOCK_MONOTONIC);
-	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-	m0 = now(CLOCK_THREAD_CPUTIME_ID);
+	t0 = b_now(CLOCK_MONOTONIC);
+	c0 = b_now(CLOCK_PROCESS_CPUTIME_ID);
+	m0 = b_now(CLOCK_THREAD_CPUTIME_ID);
 	pthread_barrier_wait(&gate);
 	moved = run_calls(&r, sz, &err);
-	m1 = now(CLOCK_THREAD_CPUTIME_ID);
+	m1 = b_now(CLOCK_THREAD_CPUTIME_ID);
 	if (b_is_stream(out.kind))
 		b_end_finish(&out);
 	b_end_finish(&in);
-	t1 = now(CLOCK_MONOTONIC);
-	c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+	t1 = b_now(CLOCK_MONOTONIC);
+	c1 = b_now(CLOCK_PROCESS_CPUTIME_ID);
 	pthread_barrier_destroy(&gate);
 	if (!err && b_is_stream(out.kind) && out.len != total)
 		err = out.err ? out.err : EIO;
@@ -444,19 +431,6 @@ static void cell_run(struct b_suite *b, const struct source *src, struct b_cell 
 	}
 	b_end_finish(&out);
 	run_release(&r);
-}
-
-static bool in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p;
-
-	if (!list || !*list)
-		return true;
-	for (p = list; (p = strstr(p, name)); p += n)
-		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-			return true;
-	return false;
 }
 
 static bool has_pipe(const struct b_pair *p)
@@ -498,9 +472,9 @@ static void cells_make(struct b_suite *b, const struct opts *o)
 			for (m = 0; m < b->nmethods; m++) {
 				struct b_cell *c = &b->cells[b->ncells];
 
-				if (!in_list(o->pairs, b->pairs[p].name) ||
-				    !in_list(o->methods, b->methods[m].name) ||
-				    !in_list(o->sizes, size_names[s]) ||
+				if (!b_in_list(o->c.pairs, b->pairs[p].name) ||
+				    !b_in_list(o->methods, b->methods[m].name) ||
+				    !b_in_list(o->sizes, size_names[s]) ||
 				    !applies(&b->pairs[p], &b->methods[m], &b->sizes[s]))
 					continue;
 				c->pair = p;
@@ -597,33 +571,12 @@ static double sigmask_cost(void)
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
-	t0 = now(CLOCK_MONOTONIC);
+	t0 = b_now(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
 		pthread_sigmask(SIG_BLOCK, &set, &old);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	return (now(CLOCK_MONOTONIC) - t0) * 1e9 / n;
-}
-
-/*
- * Each repetition runs the cells in a new order. In a fixed order the first
- * cell of a group that writes files always came after cells that wrote
- * none, and paid for it: up to 2x its CPU per GB, with identical code.
- */
-static void shuffle(unsigned int *order, unsigned int n, uint64_t seed)
-{
-	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-	unsigned int i, j, t;
-
-	for (i = n; i > 1; i--) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		j = (unsigned int)(x % i);
-		t = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
+	return (b_now(CLOCK_MONOTONIC) - t0) * 1e9 / n;
 }
 
 /*
@@ -633,7 +586,7 @@ static void shuffle(unsigned int *order, unsigned int n, uint64_t seed)
  */
 static void suite_run(struct b_suite *b, const struct source *src, double budget)
 {
-	double t0 = now(CLOCK_MONOTONIC), last = t0, t;
+	double t0 = b_now(CLOCK_MONOTONIC), last = t0, t;
 	unsigned int i, rep, *order = malloc(b->ncells * sizeof(*order));
 
 	if (!order)
@@ -643,13 +596,13 @@ static void suite_run(struct b_suite *b, const struct source *src, double budget
 		cell_run(b, src, &b->cells[i], true);
 	}
 	fprintf(stderr, "bench: checked %u cells in %.1f s\n", b->ncells,
-		now(CLOCK_MONOTONIC) - t0);
+		b_now(CLOCK_MONOTONIC) - t0);
 	for (rep = 0; rep < b->reps; rep++) {
-		shuffle(order, b->ncells, rep + 1);
+		b_shuffle(order, b->ncells, rep + 1);
 		for (i = 0; i < b->ncells; i++)
 			if (b->cells[order[i]].state == B_TODO)
 				cell_run(b, src, &b->cells[order[i]], false);
-		t = now(CLOCK_MONOTONIC);
+		t = b_now(CLOCK_MONOTONIC);
 		fprintf(stderr, "bench: repetition %u/%u done at %.1f s\n", rep + 1, b->reps,
 			t - t0);
 		if (rep + 1 >= 3 && rep + 1 < b->reps && 2 * t - last - t0 > budget) {
@@ -700,13 +653,6 @@ static int drain_main(void)
 	return 0;
 }
 
-static const char *env_or(const char *name, const char *dflt)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : dflt;
-}
-
 static void usage(void)
 {
 	fputs("usage: bench [--smoke] [--big MiB] [--reps N] [--out DIR] [--dir DIR]\n"
@@ -718,59 +664,17 @@ static void usage(void)
 
 static void opts_parse(struct opts *o, int argc, char **argv)
 {
-	const char *tmp = env_or("T_TMPDIR", "/tmp");
-	int i;
+	const struct b_opt own[] = {
+		{ "--methods", "ZC_BENCH_METHODS", B_STR, &o->methods },
+		{ "--sizes", "ZC_BENCH_SIZES", B_STR, &o->sizes },
+		{ "--budget", "ZC_BENCH_BUDGET", B_DOUBLE, &o->budget },
+		{ "--plain-peers", NULL, B_FLAG, &o->plain_peers },
+	};
 
-	o->smoke = atoi(env_or("ZC_BENCH_SMOKE", "0")) != 0;
-	o->big_mib = strtoull(env_or("ZC_BENCH_BIG_MIB", "0"), NULL, 10);
-	o->reps = (unsigned int)atoi(env_or("ZC_BENCH_REPS", "0"));
-	o->out = env_or("ZC_BENCH_OUT", ".");
-	o->dir = env_or("ZC_BENCH_DIR", tmp);
-	o->pairs = env_or("ZC_BENCH_PAIRS", NULL);
-	o->methods = env_or("ZC_BENCH_METHODS", NULL);
-	o->sizes = env_or("ZC_BENCH_SIZES", NULL);
-	o->budget = atof(env_or("ZC_BENCH_BUDGET", "0"));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(a, "--smoke")) {
-			o->smoke = true;
-			continue;
-		}
-		if (!strcmp(a, "--plain-peers")) {
-			o->plain_peers = true;
-			continue;
-		}
-		if (!v)
-			usage();
-		i++;
-		if (!strcmp(a, "--big"))
-			o->big_mib = strtoull(v, NULL, 10);
-		else if (!strcmp(a, "--reps"))
-			o->reps = (unsigned int)atoi(v);
-		else if (!strcmp(a, "--out"))
-			o->out = v;
-		else if (!strcmp(a, "--dir"))
-			o->dir = v;
-		else if (!strcmp(a, "--pairs"))
-			o->pairs = v;
-		else if (!strcmp(a, "--methods"))
-			o->methods = v;
-		else if (!strcmp(a, "--sizes"))
-			o->sizes = v;
-		else if (!strcmp(a, "--budget"))
-			o->budget = atof(v);
-		else
-			usage();
-	}
-	if (!o->big_mib)
-		o->big_mib = o->smoke ? 64 : 1024;
-	if (!o->reps)
-		o->reps = o->smoke ? 3 : 7;
+	if (!b_parse(&o->c, 7, own, sizeof(own) / sizeof(own[0]), argc, argv))
+		usage();
 	if (o->budget <= 0)
-		o->budget = o->smoke ? 45 : 480;
-	if (o->reps > B_REPS_MAX)
-		o->reps = B_REPS_MAX;
+		o->budget = o->c.smoke ? 45 : 480;
 }
 
 /* Full runs move 16 MiB at 4 KiB a call, up to one big call; smoke runs a quarter. */
@@ -779,13 +683,13 @@ static void sizes_make(struct b_suite *b, const struct opts *o)
 	static const struct b_size full[] = {
 		{ 4096, 4096 }, { 65536, 1024 }, { B_MIB, 128 },
 	};
-	unsigned int i, div = o->smoke ? 4 : 1;
+	unsigned int i, div = o->c.smoke ? 4 : 1;
 
 	for (i = 0; i < 3; i++) {
 		b->sizes[i].chunk = full[i].chunk;
 		b->sizes[i].calls = full[i].calls / div;
 	}
-	b->sizes[3].chunk = o->big_mib * B_MIB;
+	b->sizes[3].chunk = o->c.big_mib * B_MIB;
 	b->sizes[3].calls = 1;
 	b->nsizes = 4;
 }
@@ -805,10 +709,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	opts_parse(&o, argc, argv);
 	sizes_make(&b, &o);
-	b.reps = o.reps;
+	b.reps = o.c.reps;
 	b.plain_peers = o.plain_peers;
-	b.dir = o.dir;
-	b.out = o.out;
+	b.dir = o.c.dir;
+	b.out = o.c.out;
 	cells_make(&b, &o);
 	if (!b.ncells) {
 		fputs("bench: no cell matches --pairs and --methods\n", stderr);
@@ -818,7 +722,7 @@ int main(int argc, char **argv)
 	region_make(&src, &b);
 	b.sigmask_ns = sigmask_cost();
 	fprintf(stderr, "bench: %u cells, %u repetitions, biggest size %llu MiB, in %s\n",
-		b.ncells, b.reps, (unsigned long long)o.big_mib, b.dir);
+		b.ncells, b.reps, (unsigned long long)o.c.big_mib, b.dir);
 	suite_run(&b, &src, o.budget);
 	close(src.fd);
 	zc_region_close(&src.reg);

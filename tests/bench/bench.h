@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "zcopy.h"
 
@@ -163,6 +164,50 @@ struct b_suite {
 	const char *dir;	/* where the source and destination files live */
 	const char *out;	/* where the report goes */
 };
+
+/* common.c */
+/* Seconds on clock id (CLOCK_MONOTONIC, CLOCK_THREAD_CPUTIME_ID...). */
+double b_now(clockid_t id);
+
+/* Shuffle order[0..n) the same way for the same seed. */
+void b_shuffle(unsigned int *order, unsigned int n, uint64_t seed);
+
+/* Whether name is one of the comma-separated list; an empty or NULL list has all. */
+bool b_in_list(const char *list, const char *name);
+
+/*
+ * A program's options: each is --name on the command line and, if env is
+ * not NULL, that variable in the environment, which the command line
+ * overrides. A flag's variable is on when it is a non-zero number.
+ */
+enum b_opt_type { B_FLAG, B_U64, B_UINT, B_DOUBLE, B_STR };
+
+struct b_opt {
+	const char *name;
+	const char *env;
+	enum b_opt_type type;
+	void *to;		/* bool, uint64_t, unsigned int, double or const char * */
+};
+
+/* Options every benchmark program takes: --smoke --big --reps --out --dir --pairs. */
+struct b_common {
+	bool smoke;		/* ZC_BENCH_SMOKE: a quick run */
+	uint64_t big_mib;	/* ZC_BENCH_BIG_MIB: 1024, 64 in smoke */
+	unsigned int reps;	/* ZC_BENCH_REPS: the program's own, 3 in smoke; capped */
+	const char *out;	/* ZC_BENCH_OUT: where the report goes, "." */
+	const char *dir;	/* ZC_BENCH_DIR: where files go, T_TMPDIR, else /tmp */
+	const char *pairs;	/* ZC_BENCH_PAIRS: the pairs to measure, NULL for all */
+};
+
+#define B_EXTRA_MAX 10
+
+/*
+ * Fills c and the program's own options (at most B_EXTRA_MAX, which keep
+ * what they hold unless given); false on an unknown option or a missing
+ * value.
+ */
+bool b_parse(struct b_common *c, unsigned int full_reps, const struct b_opt *extra,
+	     size_t n, int argc, char **argv);
 
 /* report.c */
 struct b_cell *b_find(const struct b_suite *b, unsigned int pair, unsigned int size,
