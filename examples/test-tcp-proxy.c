@@ -266,16 +266,19 @@ static void test_reset(void **state)
 	free(got);
 }
 
-static int closed_port(void)
+/*
+ * A port that refuses connections: bound, so that no other test's socket
+ * can take it meanwhile, and never listened on. *fd keeps it; close it after.
+ */
+static int closed_port(int *fd)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	close(fd);	/* nobody listens there now */
+	assert_int_equal(bind(*fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(*fd, (struct sockaddr *)&a, &alen), 0);
 	return ntohs(a.sin_port);
 }
 
@@ -285,10 +288,10 @@ static void test_connect_refused(void **state)
 	struct t_server other;
 	char port[16], out[512];
 	char *argv[] = { (char *)proxy_path, "-m", proxy_mode, "-p", "0", port, NULL };
-	int c, i, status;
+	int c, i, status, held;
 
 	(void)state;
-	snprintf(port, sizeof(port), "%d", closed_port());
+	snprintf(port, sizeof(port), "%d", closed_port(&held));
 	assert_int_equal(t_server_start(&other, argv), 0);
 	for (i = 0; i < 3; i++) {
 		c = t_connect(other.port);
@@ -297,6 +300,7 @@ static void test_connect_refused(void **state)
 		close(c);
 	}
 	status = t_server_stop(&other, out, sizeof(out));
+	close(held);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	if (!strstr(out, "3 connections, 3 refused"))
 		fail_msg("the proxy said: %s", out);
