@@ -32,70 +32,99 @@
 static const struct t_island island[] = { { MiB + 7, 100001 } };
 #define SPARSE_SIZE (3 * MiB + 123)
 
+/*
+ * Each test gets a source and a destination from its setup, and its
+ * teardown closes them and drops the fault schedule, also when an
+ * assertion ended the test early.
+ */
+struct fx {
+	unsigned char *want;	/* the source's bytes */
+	int src, dst;
+};
+
+static int dense_setup(void **state)
+{
+	static unsigned int seed;
+	struct fx *f = t_alloc(sizeof(*f));
+
+	f->want = t_pattern(SIZE, ++seed);
+	f->src = t_file_with(f->want, SIZE);
+	f->dst = t_file_empty(0);
+	t_fault_reset();
+	*state = f;
+	return 0;
+}
+
+/* hole, island, hole: the source of the walk's tests */
+static int sparse_setup(void **state)
+{
+	struct fx *f = t_alloc(sizeof(*f));
+
+	f->src = t_file_empty(0);
+	f->dst = t_file_empty(0);
+	f->want = t_sparse_fill(f->src, SPARSE_SIZE, island, 1, 6);
+	t_fault_reset();
+	*state = f;
+	return 0;
+}
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	t_fault_reset();
+	close(f->src);
+	close(f->dst);
+	free(f->want);
+	free(f);
+	return 0;
+}
+
 /* EFAULT from write() with the file whole: mmap_write gives way to read_write. */
 static void test_mmap_efault_falls_back(void **state)
 {
-	unsigned char *p = t_pattern(SIZE, 1);
-	int src = t_file_with(p, SIZE), dst = t_file_empty(O_APPEND);
+	struct fx *f = *state;
 	struct zc_stats st;
 
-	(void)state;
-	t_fault_reset();
+	close(f->dst);
+	f->dst = t_file_empty(O_APPEND);	/* the pair mmap_write serves first */
 	t_fault_add("write", 1, T_FAIL, EFAULT);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ONLY_MMAP, &st), SIZE);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, ONLY_MMAP, &st), SIZE);
 	assert_int_equal(st.error, 0);
 	assert_int_equal(st.fallback_path[0], ZC_PATH_MMAP_WRITE);
 	assert_int_equal(st.fallback_errno[0], EFAULT);
 	assert_int_equal(st.path, ZC_PATH_READ_WRITE);
-	t_assert_file(dst, p, SIZE);
-	t_fault_reset();
-	free(p);
-	close(src);
-	close(dst);
+	t_assert_file(f->dst, f->want, SIZE);
 }
 
 /* EFAULT after one byte, and the page really cannot be read: EIO, the byte stands. */
 static void test_mmap_efault_eio(void **state)
 {
-	unsigned char *p = t_pattern(SIZE, 2);
-	int src = t_file_with(p, SIZE), dst = t_file_empty(0);
+	struct fx *f = *state;
 	struct zc_stats st;
 
-	(void)state;
-	t_fault_reset();
 	t_fault_add("write", 1, T_SHORT, 0);
 	t_fault_add("write", 2, T_FAIL, EFAULT);
 	t_fault_add("pread", 1, T_FAIL, EIO);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ONLY_MMAP, &st), 1);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, ONLY_MMAP, &st), 1);
 	assert_int_equal(st.error, EIO);
 	assert_int_equal(st.error_side, ZC_SIDE_SRC);
-	t_assert_file(dst, p, 1);
-	assert_int_equal(lseek(src, 0, SEEK_CUR), 1);
-	t_fault_reset();
-	free(p);
-	close(src);
-	close(dst);
+	t_assert_file(f->dst, f->want, 1);
+	assert_int_equal(lseek(f->src, 0, SEEK_CUR), 1);
 }
 
 /* Pages that fail to come in fail the call at once, as the source's EIO. */
 static void test_mmap_populate_eio(void **state)
 {
-	unsigned char *p = t_pattern(SIZE, 3);
-	int src = t_file_with(p, SIZE), dst = t_file_empty(0);
+	struct fx *f = *state;
 	struct zc_stats st;
 
-	(void)state;
-	t_fault_reset();
 	t_fault_add("madvise", 1, T_FAIL, EFAULT);
 	t_fault_add("pread", 1, T_FAIL, EIO);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ONLY_MMAP, &st), -1);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, ONLY_MMAP, &st), -1);
 	assert_int_equal(errno, EIO);
 	assert_int_equal(st.error_side, ZC_SIDE_SRC);
 	assert_int_equal(t_fault_calls(T_NR_write), 0);
-	t_fault_reset();
-	free(p);
-	close(src);
-	close(dst);
 }
 
 static void truncate_to_zero(void *arg)
@@ -106,46 +135,25 @@ static void truncate_to_zero(void *arg)
 /* The file truncated under the mapping: end of input, not an error. */
 static void test_mmap_truncated(void **state)
 {
-	unsigned char *p = t_pattern(SIZE, 4);
-	int src = t_file_with(p, SIZE), dst = t_file_empty(0);
+	struct fx *f = *state;
 	struct zc_stats st;
 
-	(void)state;
-	t_fault_reset();
-	t_fault_add_fn("madvise", 1, truncate_to_zero, &src);
+	t_fault_add_fn("madvise", 1, truncate_to_zero, &f->src);
 	t_fault_add("madvise", 1, T_FAIL, EFAULT);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ONLY_MMAP, &st), 0);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, ONLY_MMAP, &st), 0);
 	assert_int_equal(st.error, 0);
-	t_fault_reset();
-	free(p);
-	close(src);
-	close(dst);
 }
 
 /* A kernel without MADV_POPULATE_READ (EINVAL): pages come in during write(). */
 static void test_mmap_no_populate(void **state)
 {
-	unsigned char *p = t_pattern(SIZE, 5);
-	int src = t_file_with(p, SIZE), dst = t_file_empty(0);
+	struct fx *f = *state;
 	struct zc_stats st;
 
-	(void)state;
-	t_fault_reset();
 	t_fault_add("madvise", 0, T_FAIL, EINVAL);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, ONLY_MMAP, &st), SIZE);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, ONLY_MMAP, &st), SIZE);
 	assert_int_equal(st.path, ZC_PATH_MMAP_WRITE);
-	t_assert_file(dst, p, SIZE);
-	t_fault_reset();
-	free(p);
-	close(src);
-	close(dst);
-}
-
-static unsigned char *sparse_pair(int *src, int *dst)
-{
-	*src = t_file_empty(0);
-	*dst = t_file_empty(0);
-	return t_sparse_fill(*src, SPARSE_SIZE, island, 1, 6);
+	t_assert_file(f->dst, f->want, SIZE);
 }
 
 /* Where the filesystem says the island's data ends: SEEK_HOLE, block-rounded. */
@@ -175,125 +183,98 @@ static void test_walk_lseek_fails(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		int src, dst;
-		unsigned char *want = sparse_pair(&src, &dst);
 		struct zc_stats st;
+		struct fx *f;
+		void *one;
 
+		sparse_setup(&one);
+		f = one;
 		/* The third lseek is the walk's first SEEK_DATA (after both positions). */
-		t_fault_reset();
 		t_fault_add("lseek", 3, T_FAIL, errs[i]);
-		assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), SPARSE_SIZE);
+		assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, 0, &st), SPARSE_SIZE);
 		assert_int_equal(st.error, 0);
 		assert_int_equal(st.holes, 0);
-		t_assert_file(dst, want, SPARSE_SIZE);
-		assert_int_equal(lseek(src, 0, SEEK_CUR), SPARSE_SIZE);
-		t_fault_reset();
-		free(want);
-		close(src);
-		close(dst);
+		t_assert_file(f->dst, f->want, SPARSE_SIZE);
+		assert_int_equal(lseek(f->src, 0, SEEK_CUR), SPARSE_SIZE);
+		fx_teardown(&one);
 	}
 }
 
 /* No hole punching on this filesystem: zeros are written over the old bytes. */
 static void test_walk_punch_unsupported(void **state)
 {
-	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
+	struct fx *f = *state;
+	unsigned char *old = t_alloc(SPARSE_SIZE);
 	struct zc_stats st;
 
-	(void)state;
 	memset(old, 0x5a, SPARSE_SIZE);
-	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
-	t_fault_reset();
+	assert_int_equal(pwrite(f->dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_add("fallocate", 0, T_FAIL, EOPNOTSUPP);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), SPARSE_SIZE);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, 0, &st), SPARSE_SIZE);
 	assert_int_equal(st.error, 0);
 	assert_true(t_fault_fired() >= 2);
-	t_assert_file(dst, want, SPARSE_SIZE);
-	t_fault_reset();
+	t_assert_file(f->dst, f->want, SPARSE_SIZE);
 	free(old);
-	free(want);
-	close(src);
-	close(dst);
 }
 
 /* The punch fails for real: the call ends there with the bytes before it. */
 static void test_walk_punch_eio(void **state)
 {
-	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
-	off_t end = data_end(src);
+	struct fx *f = *state;
+	unsigned char *old = t_alloc(SPARSE_SIZE);
+	off_t end = data_end(f->src);
 	struct zc_stats st;
 
-	(void)state;
 	memset(old, 0x5a, SPARSE_SIZE);
-	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
-	assert_int_equal(lseek(dst, 0, SEEK_SET), 0);
-	t_fault_reset();
+	assert_int_equal(pwrite(f->dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
+	assert_int_equal(lseek(f->dst, 0, SEEK_SET), 0);
 	t_fault_add("fallocate", 2, T_FAIL, EIO);
 	/* The leading hole and the island landed; the trailing hole did not. */
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), end);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, 0, &st), end);
 	assert_int_equal(st.error, EIO);
 	assert_int_equal(st.error_side, ZC_SIDE_DST);
-	assert_int_equal(lseek(src, 0, SEEK_CUR), end);
-	assert_int_equal(lseek(dst, 0, SEEK_CUR), end);
-	memcpy(old, want, (size_t)end);
-	t_assert_file(dst, old, SPARSE_SIZE);
-	t_fault_reset();
+	assert_int_equal(lseek(f->src, 0, SEEK_CUR), end);
+	assert_int_equal(lseek(f->dst, 0, SEEK_CUR), end);
+	memcpy(old, f->want, (size_t)end);
+	t_assert_file(f->dst, old, SPARSE_SIZE);
 	free(old);
-	free(want);
-	close(src);
-	close(dst);
 }
 
 /* The size cannot be set after a trailing hole: the hole is not counted. */
 static void test_walk_truncate_fails(void **state)
 {
-	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst);
-	off_t end = data_end(src);
-	uint64_t start = data_start(src);
+	struct fx *f = *state;
+	off_t end = data_end(f->src);
+	uint64_t start = data_start(f->src);
 	struct zc_stats st;
 	struct stat sb;
 
-	(void)state;
-	t_fault_reset();
 	t_fault_add("ftruncate", 1, T_FAIL, ENOSPC);
-	assert_int_equal(zc_transfer_ex(src, dst, ZC_ALL, 0, &st), end);
+	assert_int_equal(zc_transfer_ex(f->src, f->dst, ZC_ALL, 0, &st), end);
 	assert_int_equal(st.error, ENOSPC);
 	assert_int_equal(st.error_side, ZC_SIDE_DST);
 	assert_int_equal(st.holes, start);
-	assert_int_equal(fstat(dst, &sb), 0);
+	assert_int_equal(fstat(f->dst, &sb), 0);
 	assert_int_equal(sb.st_size, end);
-	assert_int_equal(lseek(src, 0, SEEK_CUR), end);
-	assert_int_equal(lseek(dst, 0, SEEK_CUR), end);
-	t_assert_file(dst, want, (size_t)end);
-	t_fault_reset();
-	free(want);
-	close(src);
-	close(dst);
+	assert_int_equal(lseek(f->src, 0, SEEK_CUR), end);
+	assert_int_equal(lseek(f->dst, 0, SEEK_CUR), end);
+	t_assert_file(f->dst, f->want, (size_t)end);
 }
 
 /* EINTR and short writes while writing zeros: all of them land. */
 static void test_walk_zeros_interrupted(void **state)
 {
-	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst), *old = t_alloc(SPARSE_SIZE);
+	struct fx *f = *state;
+	unsigned char *old = t_alloc(SPARSE_SIZE);
 
-	(void)state;
 	memset(old, 0x77, SPARSE_SIZE);
-	assert_int_equal(pwrite(dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
-	t_fault_reset();
+	assert_int_equal(pwrite(f->dst, old, SPARSE_SIZE, 0), SPARSE_SIZE);
 	t_fault_add("fallocate", 0, T_FAIL, EOPNOTSUPP);
 	t_fault_add("pwrite", 1, T_FAIL, EINTR);
 	t_fault_add("pwrite", 2, T_SHORT, 0);
-	assert_int_equal(zc_transfer(src, dst, ZC_ALL, 0), SPARSE_SIZE);
-	t_assert_file(dst, want, SPARSE_SIZE);
-	t_fault_reset();
+	assert_int_equal(zc_transfer(f->src, f->dst, ZC_ALL, 0), SPARSE_SIZE);
+	t_assert_file(f->dst, f->want, SPARSE_SIZE);
 	free(old);
-	free(want);
-	close(src);
-	close(dst);
 }
 
 static void punch_island(void *arg)
@@ -305,44 +286,36 @@ static void punch_island(void *arg)
 /* The source shrinks between SEEK_DATA and SEEK_HOLE: the walk still ends. */
 static void test_walk_shrinks(void **state)
 {
-	int src, dst;
-	unsigned char *want = sparse_pair(&src, &dst);
+	struct fx *f = *state;
 	ssize_t n;
 
-	(void)state;
-	t_fault_reset();
-	t_fault_add_fn("lseek", 4, punch_island, &src);	/* the first SEEK_HOLE */
-	n = zc_transfer(src, dst, ZC_ALL, 0);
+	t_fault_add_fn("lseek", 4, punch_island, &f->src);	/* the first SEEK_HOLE */
+	n = zc_transfer(f->src, f->dst, ZC_ALL, 0);
 	/* Whatever the walk made of it, only zeros, and no more than the old size. */
 	assert_true(n >= 0 && n <= (ssize_t)SPARSE_SIZE);
 	{
 		size_t len, i;
-		unsigned char *got = t_read_file(dst, &len);
+		unsigned char *got = t_read_file(f->dst, &len);
 
 		for (i = 0; i < len; i++)
 			assert_int_equal(got[i], 0);
 		free(got);
 	}
-	t_fault_reset();
-	free(want);
-	close(src);
-	close(dst);
 }
 
 /* ZCOPY_DEBUG says how many bytes stayed holes. */
 static void test_walk_debug_line(void **state)
 {
-	int src, dst, err_fd = t_file_empty(0), saved = dup(STDERR_FILENO);
-	unsigned char *want = sparse_pair(&src, &dst);
-	uint64_t holes = SPARSE_SIZE - ((uint64_t)data_end(src) - data_start(src));
+	struct fx *f = *state;
+	int err_fd = t_file_empty(0), saved = dup(STDERR_FILENO);
+	uint64_t holes = SPARSE_SIZE - ((uint64_t)data_end(f->src) - data_start(f->src));
 	char line[512] = "", expect[64];
 	ssize_t n;
 
-	(void)state;
 	snprintf(expect, sizeof(expect), " holes=%llu ", (unsigned long long)holes);
 	assert_int_equal(dup2(err_fd, STDERR_FILENO), STDERR_FILENO);
 	zc__debug = 1;
-	n = zc_transfer(src, dst, ZC_ALL, 0);
+	n = zc_transfer(f->src, f->dst, ZC_ALL, 0);
 	zc__debug = 0;
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
@@ -350,10 +323,7 @@ static void test_walk_debug_line(void **state)
 	assert_true(pread(err_fd, line, sizeof(line) - 1, 0) > 0);
 	if (!strstr(line, expect))
 		fail_msg("debug line: %s", line);
-	free(want);
 	close(err_fd);
-	close(src);
-	close(dst);
 }
 
 /*
@@ -398,18 +368,18 @@ static void test_clone_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mmap_efault_falls_back),
-		cmocka_unit_test(test_mmap_efault_eio),
-		cmocka_unit_test(test_mmap_populate_eio),
-		cmocka_unit_test(test_mmap_truncated),
-		cmocka_unit_test(test_mmap_no_populate),
+		cmocka_unit_test_setup_teardown(test_mmap_efault_falls_back, dense_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_efault_eio, dense_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_populate_eio, dense_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_truncated, dense_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_mmap_no_populate, dense_setup, fx_teardown),
 		cmocka_unit_test(test_walk_lseek_fails),
-		cmocka_unit_test(test_walk_punch_unsupported),
-		cmocka_unit_test(test_walk_punch_eio),
-		cmocka_unit_test(test_walk_truncate_fails),
-		cmocka_unit_test(test_walk_zeros_interrupted),
-		cmocka_unit_test(test_walk_shrinks),
-		cmocka_unit_test(test_walk_debug_line),
+		cmocka_unit_test_setup_teardown(test_walk_punch_unsupported, sparse_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_punch_eio, sparse_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_truncate_fails, sparse_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_zeros_interrupted, sparse_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_shrinks, sparse_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_walk_debug_line, sparse_setup, fx_teardown),
 		cmocka_unit_test(test_clone_errors),
 	};
 
