@@ -217,7 +217,7 @@ void zc__walk_holes(struct zc__xfer *x, zc__copy_fn copy)
 		x->err = (int)-(w.src0 < 0 ? w.src0 : w.dst0);
 		return;
 	}
-	w.stop = w.src0 + (int64_t)ZC_MIN(x->want, (uint64_t)ZC_MAX(x->src.st.st_size - w.src0, 0));
+	w.stop = w.src0 + (int64_t)zc__src_left(x, w.src0, x->want);
 	/*
 	 * SEEK_DATA and SEEK_HOLE move the fd's offset: walk on a private one
 	 * and set the fd's after, to where the copy ended or, for a caller's

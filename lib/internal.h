@@ -154,6 +154,14 @@ void zc__sigpipe_restore(struct zc__sigpipe *s, int err);
 int zc__fd_probe(struct zc__end *e);
 bool zc__seekable(const struct zc__end *e);
 
+/* Of len, what a regular file source still holds from pos (by its fstat size). */
+static inline uint64_t zc__src_left(const struct zc__xfer *x, int64_t pos, uint64_t len)
+{
+	int64_t left = x->src.st.st_size - pos;
+
+	return ZC_MIN(len, (uint64_t)(left > 0 ? left : 0));
+}
+
 /* A regular file with fewer blocks than its size: it has holes. */
 static inline bool zc__sparse(const struct zc__end *e)
 {

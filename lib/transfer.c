@@ -76,12 +76,10 @@ static const uint8_t read_only[] = { RW, 0 };
 
 #define SPLICE_BEATS_SENDFILE (1024u * 1024)
 
-/* At most this much is left to read from a regular file source. */
+/* At most this much is left to read (no lseek: an fd's own offset counts as 0). */
 static uint64_t file_left(const struct zc__xfer *x)
 {
-	int64_t left = x->src.st.st_size - (x->src.off ? *x->src.off : 0);
-
-	return ZC_MIN(x->want, (uint64_t)(left > 0 ? left : 0));
+	return zc__src_left(x, x->src.off ? *x->src.off : 0, x->want);
 }
 
 static bool dst_blocks(const struct zc__xfer *x)
@@ -370,7 +368,7 @@ static int check_same_file(struct zc__xfer *x)
 	/* A block device has no st_size: judge it by len, as before. */
 	n = x->want;
 	if (x->src.type != ZC_FD_BLOCK)
-		n = ZC_MIN(n, (uint64_t)ZC_MAX(x->src.st.st_size - src_pos, 0));
+		n = zc__src_left(x, src_pos, n);
 	if (n == 0)
 		return 0;
 	if (x->want == (uint64_t)SSIZE_MAX)
@@ -561,8 +559,7 @@ static void progress_total(struct zc__xfer *x)
 		return;
 	pos = zc__end_pos(&x->src);
 	if (pos >= 0 && x->src.st.st_size > 0)
-		x->progress.total = ZC_MIN(x->want,
-					   (uint64_t)ZC_MAX(x->src.st.st_size - pos, 0));
+		x->progress.total = zc__src_left(x, pos, x->want);
 }
 
 static int prepare_opts(struct zc__xfer *x)
