@@ -149,6 +149,10 @@ struct zc__sigpipe {
 };
 void zc__sigpipe_block(struct zc__sigpipe *s);
 void zc__sigpipe_restore(struct zc__sigpipe *s, int err);
+/* transfer.c: whether a call to dst_type must keep SIGPIPE away (ZC_NO_SIGPIPE_GUARD) */
+bool zc__needs_sigpipe_guard(unsigned int flags, uint32_t dst_type);
+/* transfer.c: fill the stats from x and write the ZCOPY_DEBUG line */
+void zc__xfer_report(struct zc__xfer *x, uint64_t sys0);
 
 /* fdtype.c */
 int zc__fd_probe(struct zc__end *e);

@@ -293,13 +293,6 @@ static int run(struct zc_relay *r, struct zc__xfer *x)
 	}
 }
 
-static bool needs_sigpipe_guard(const struct zc_relay *r, unsigned int flags)
-{
-	if ((r->flags | flags) & ZC_NO_SIGPIPE_GUARD)
-		return false;
-	return r->dst_type == ZC_FD_PIPE || r->dst_type == ZC_FD_SOCKET;
-}
-
 static int move_checked(struct zc_relay *r, struct zc__xfer *x)
 {
 	struct zc__sigpipe sp = { .active = false };
@@ -312,7 +305,7 @@ static int move_checked(struct zc_relay *r, struct zc__xfer *x)
 		return err;
 	if ((x->flags | zc__disabled) & ZC_NO_SPLICE)
 		r->rw = r->rw || r->in_pipe == 0;
-	if (needs_sigpipe_guard(r, x->flags))
+	if (zc__needs_sigpipe_guard(r->flags | x->flags, r->dst_type))
 		zc__sigpipe_block(&sp);
 	err = run(r, x);
 	zc__sigpipe_restore(&sp, err == -EAGAIN ? 0 : -err);
@@ -336,11 +329,7 @@ static ssize_t relay_move(struct zc_relay *r, int src_fd, int dst_fd, uint64_t l
 	memset(x.stats, 0, sizeof(*x.stats));
 	err = !r || (flags & ~ZC_XFER_FLAGS) ? -EINVAL : move_checked(r, &x);
 	x.err = err < 0 ? -err : 0;
-	x.stats->bytes = x.moved;
-	x.stats->error = x.err;
-	x.stats->syscalls = zc__sys_count - sys0;
-	if (zc__debug)
-		zc__debug_line(&x);
+	zc__xfer_report(&x, sys0);
 	return x.moved ? (ssize_t)x.moved : err;
 }
 

@@ -454,11 +454,23 @@ static int prepare(struct zc__xfer *x)
  * of a splice into a pipe (zcopy(7)); a caller that has SIGPIPE in hand
  * says so with ZC_NO_SIGPIPE_GUARD and does not pay for it.
  */
-static bool needs_sigpipe_guard(const struct zc__xfer *x)
+bool zc__needs_sigpipe_guard(unsigned int flags, uint32_t dst_type)
 {
-	if (x->flags & ZC_NO_SIGPIPE_GUARD)
+	if (flags & ZC_NO_SIGPIPE_GUARD)
 		return false;
-	return x->dst.type == ZC_FD_PIPE || x->dst.type == ZC_FD_SOCKET;
+	return dst_type == ZC_FD_PIPE || dst_type == ZC_FD_SOCKET;
+}
+
+/* What every call, transfer or relay move, reports when it ends. */
+void zc__xfer_report(struct zc__xfer *x, uint64_t sys0)
+{
+	x->stats->bytes = x->moved;
+	x->stats->error = x->err;
+	if (x->err)
+		x->stats->error_side = zc__error_side(x, x->err);
+	x->stats->syscalls = zc__sys_count - sys0;
+	if (zc__debug)
+		zc__debug_line(x);
 }
 
 /*
@@ -486,18 +498,12 @@ ssize_t zc__xfer_call(struct zc__xfer *x, int (*prep)(struct zc__xfer *),
 	if (r < 0) {
 		x->err = -r;
 	} else if (x->want) {
-		if (needs_sigpipe_guard(x))
+		if (zc__needs_sigpipe_guard(x->flags, x->dst.type))
 			zc__sigpipe_block(&sp);
 		go(x);
 		zc__sigpipe_restore(&sp, x->err);
 	}
-	x->stats->bytes = x->moved;
-	x->stats->error = x->err;
-	if (x->err)
-		x->stats->error_side = zc__error_side(x, x->err);
-	x->stats->syscalls = zc__sys_count - sys0;
-	if (zc__debug)
-		zc__debug_line(x);
+	zc__xfer_report(x, sys0);
 	if (x->moved)
 		return (ssize_t)x->moved;
 	return -x->err;

@@ -187,11 +187,16 @@ static void dst_gone_child(void *arg)
 	close(dst[0]);
 	/* The error sticks: every later call says it, and reads nothing more. */
 	for (i = 0; i < 3; i++) {
-		r = zc_relay_move(relay, src[0], dst[1], ZC_ALL, 0, NULL);
+		struct zc_stats st;
+
+		r = zc_relay_move(relay, src[0], dst[1], ZC_ALL, 0, &st);
 		if (r != -1)
 			_exit(11);
 		if (errno != (g->rst ? ECONNRESET : EPIPE) && !(g->rst && errno == EPIPE))
 			_exit(12);
+		/* The stats say whose fd it was, as a transfer's do. */
+		if (errno == EPIPE && st.error_side != ZC_SIDE_DST)
+			_exit(13);
 	}
 	zc_relay_free(relay);
 	_exit(0);
